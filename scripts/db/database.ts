@@ -3,6 +3,7 @@
  * `postgres` package, as the functions use it) and the embedded PGlite. Migrations, tests, the bench and the
  * local stack use it; production code talks to Postgres directly.
  */
+import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 
@@ -50,6 +51,7 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
 
 /** Opens an embedded PGlite, persisted in `dataDir`, or in memory when none is given. */
 export async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
   const pg = await PGlite.create(dataDir ? { dataDir } : {});
   const wrap = (s: Pick<PGlite, "query" | "exec">): Queryable => ({
     query: async <T>(text: string, params: unknown[] = []) => (await s.query<T>(text, params)).rows,
@@ -75,4 +77,11 @@ export function redactUrl(url: string): string {
   } catch {
     return "(unparseable database URL)";
   }
+}
+
+/** The database local commands use: `--db <url>`, else DATABASE_URL, else a PGlite persisted in `dataDir`. */
+export async function openLocalDatabase(options: { url?: string; dataDir: string }): Promise<Database> {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url) return openPostgres(url);
+  return openPglite(options.dataDir);
 }

@@ -1,8 +1,8 @@
 /** Every transition of the job lifecycle, and every refused one, on a real database. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { fromDatabaseError, KilnError } from "../../shared/errors.ts";
 import type { Database } from "../../scripts/db/database.ts";
+import { fromDatabaseError, KilnError } from "../../shared/errors.ts";
 import {
   balances,
   claim,
@@ -80,7 +80,10 @@ describe("create", () => {
   it("refuses an Idempotency-Key reused with a different request", async () => {
     const owner = await createUser(db);
     const first = await createJob(db, owner, { idempotencyKey: "k2", requestHash: "a".repeat(64) });
-    const error = await refused(createJob(db, owner, { idempotencyKey: "k2", requestHash: "b".repeat(64) }), "idempotency_key_reused");
+    const error = await refused(
+      createJob(db, owner, { idempotencyKey: "k2", requestHash: "b".repeat(64) }),
+      "idempotency_key_reused",
+    );
     assert.equal(error.details?.job_id, first.job.id);
   });
 
@@ -199,7 +202,12 @@ describe("heartbeat", () => {
       { value: 3, max: 20, percent: 15 },
     ]);
     assert.equal(beat.cancel_requested, false);
-    await call("kiln.heartbeat($1, $2, $3, null, $4, 60)", [c.id, worker, c.fencing_token, { value: 4, max: 20, percent: 20 }]);
+    await call("kiln.heartbeat($1, $2, $3, null, $4, 60)", [
+      c.id,
+      worker,
+      c.fencing_token,
+      { value: 4, max: 20, percent: 20 },
+    ]);
     const row = await job(created.id);
     assert.ok((row.lease_expires_at as Date).getTime() > before.getTime());
     assert.equal(row.phase, "executing");
@@ -298,7 +306,12 @@ describe("complete and fail", () => {
     try {
       await createJob(db, owner, { type: "deadline_retry", deadlineSeconds: 30 });
       const [c] = await claim(db, worker, 1, ["deadline_retry"]);
-      const r = await call("kiln.fail_job($1, $2, $3, $4)", [c.id, worker, c.fencing_token, { code: "x", message: "x", retryable: true }]);
+      const r = await call("kiln.fail_job($1, $2, $3, $4)", [
+        c.id,
+        worker,
+        c.fencing_token,
+        { code: "x", message: "x", retryable: true },
+      ]);
       assert.equal(r.status, "failed");
     } finally {
       await setSetting(db, "retry_backoff", { base_seconds: 0, max_seconds: 0 });
@@ -325,7 +338,11 @@ describe("cancel", () => {
     assert.equal(requested.status, "running");
     assert.equal(requested.cancel_requested, true);
     await call("kiln.cancel_job($1, $2)", [created.id, owner]);
-    const beat = await call<{ cancel_requested: boolean }>("kiln.heartbeat($1, $2, $3)", [c.id, worker, c.fencing_token]);
+    const beat = await call<{ cancel_requested: boolean }>("kiln.heartbeat($1, $2, $3)", [
+      c.id,
+      worker,
+      c.fencing_token,
+    ]);
     assert.equal(beat.cancel_requested, true);
     const done = await call("kiln.report_canceled($1, $2, $3)", [c.id, worker, c.fencing_token]);
     assert.equal(done.status, "canceled");
@@ -344,7 +361,12 @@ describe("cancel", () => {
     const { job: created } = await createJob(db, owner, { type: "cancel_fail" });
     const [c] = await claim(db, worker, 1, ["cancel_fail"]);
     await call("kiln.cancel_job($1, $2)", [created.id, owner]);
-    const r = await call("kiln.fail_job($1, $2, $3, $4)", [c.id, worker, c.fencing_token, { code: "interrupted", message: "x", retryable: true }]);
+    const r = await call("kiln.fail_job($1, $2, $3, $4)", [
+      c.id,
+      worker,
+      c.fencing_token,
+      { code: "interrupted", message: "x", retryable: true },
+    ]);
     assert.equal(r.status, "canceled");
   });
 
@@ -397,7 +419,9 @@ describe("sweeps", () => {
     const { job: canceling } = await createJob(db, owner, { type: "reap_final", cost: 20 });
     await claim(db, worker, 2, ["reap_final"]);
     await call("kiln.cancel_job($1, $2)", [canceling.id, owner]);
-    await db.query("update public.jobs set lease_expires_at = now() - interval '1 second' where owner_id = $1", [owner]);
+    await db.query("update public.jobs set lease_expires_at = now() - interval '1 second' where owner_id = $1", [
+      owner,
+    ]);
     const reaped = await db.query<{ job_id: string; status: string }>(
       "select r.* from kiln.reap_expired_leases() r join public.jobs j on j.id = r.job_id where j.owner_id = $1",
       [owner],
@@ -419,10 +443,10 @@ describe("sweeps", () => {
       "select e.* from kiln.expire_deadlines() e join public.jobs j on j.id = e.job_id where j.owner_id = $1",
       [owner],
     );
-    assert.deepEqual(
-      Object.fromEntries(expired.map((r) => [r.job_id, r.previous_status])),
-      { [running.id]: "running", [queued.id]: "queued" },
-    );
+    assert.deepEqual(Object.fromEntries(expired.map((r) => [r.job_id, r.previous_status])), {
+      [running.id]: "running",
+      [queued.id]: "queued",
+    });
     for (const id of [running.id, queued.id]) {
       const row = await job(id);
       assert.equal(row.status, "failed");
@@ -441,7 +465,8 @@ describe("queue position", () => {
     const first = await createJob(db, owner, { type: "position" });
     const second = await createJob(db, owner, { type: "position" });
     const urgent = await createJob(db, owner, { type: "position", priority: 10 });
-    const pos = async (id: string) => call<{ position: number; workers_online: number }>("kiln.queue_position($1)", [id]);
+    const pos = async (id: string) =>
+      call<{ position: number; workers_online: number }>("kiln.queue_position($1)", [id]);
     assert.equal((await pos(urgent.job.id)).position, 1);
     assert.equal((await pos(first.job.id)).position, 2);
     assert.equal((await pos(second.job.id)).position, 3);
@@ -453,7 +478,12 @@ describe("notifications", () => {
   it("broadcasts each change to the owner's private topic and wakes workers on the public queue topic", async () => {
     const owner = await createUser(db);
     const { job: created } = await createJob(db, owner, { type: "notify" });
-    const messages = await db.query<{ topic: string; event: string; private: boolean; payload: Record<string, unknown> }>(
+    const messages = await db.query<{
+      topic: string;
+      event: string;
+      private: boolean;
+      payload: Record<string, unknown>;
+    }>(
       "select topic, event, private, payload from realtime.messages where payload->'job'->>'id' = $1 or (topic = 'kiln:queue' and payload->>'type' = 'notify')",
       [created.id],
     );
@@ -480,13 +510,20 @@ describe("notifications", () => {
     const all = await endpoint(["*"]);
     const finals = await endpoint(["job.succeeded", "job.failed"]);
     await endpoint(["job.canceled"]);
-    const { job: created } = await createJob(db, owner, { type: "outbox", webhookUrl: "https://example.test/job-hook" });
+    const { job: created } = await createJob(db, owner, {
+      type: "outbox",
+      webhookUrl: "https://example.test/job-hook",
+    });
     const [c] = await claim(db, worker, 1, ["outbox"]);
     for (const value of [1, 2, 3]) {
       await call("kiln.heartbeat($1, $2, $3, 'executing', $4)", [c.id, worker, c.fencing_token, { value, max: 3 }]);
     }
     await call("kiln.complete_job($1, $2, $3, '[]')", [c.id, worker, c.fencing_token]);
-    const rows = await db.query<{ endpoint_id: string | null; event_type: string; payload: { id: string; data: { progress: { value: number } } } }>(
+    const rows = await db.query<{
+      endpoint_id: string | null;
+      event_type: string;
+      payload: { id: string; data: { progress: { value: number } } };
+    }>(
       "select endpoint_id, event_type, payload from public.webhook_deliveries where job_id = $1 order by created_at, event_type",
       [created.id],
     );
@@ -495,6 +532,9 @@ describe("notifications", () => {
     assert.deepEqual(summary(finals), ["job.succeeded"]);
     assert.deepEqual(summary(null), ["job.queued", "job.started", "job.progress", "job.succeeded"]);
     const progress = rows.filter((r) => r.event_type === "job.progress");
-    assert.ok(progress.every((r) => r.payload.data.progress.value === 3), "coalesced to the latest tick");
+    assert.ok(
+      progress.every((r) => r.payload.data.progress.value === 3),
+      "coalesced to the latest tick",
+    );
   });
 });

@@ -9,7 +9,9 @@ export async function createUser(db: Queryable, options: { credits?: number; adm
   await db.query("insert into auth.users (id, email) values ($1, $2)", [id, `${id}@example.test`]);
   if (options.admin) await db.query("update public.profiles set role = 'admin' where id = $1", [id]);
   if (options.credits !== undefined) {
-    const [{ credits }] = await db.query<{ credits: number }>("select credits from public.profiles where id = $1", [id]);
+    const [{ credits }] = await db.query<{ credits: number }>("select credits from public.profiles where id = $1", [
+      id,
+    ]);
     const delta = options.credits - credits;
     if (delta !== 0) await db.query("select kiln.post_credits($1, $2, 'admin_grant')", [id, delta]);
   }
@@ -96,10 +98,12 @@ export async function claim(
   jobTypes: string[] = ["txt2img"],
   leaseSeconds?: number,
 ): Promise<Claimed[]> {
-  return db.query<Claimed>(
-    "select id, fencing_token, attempts, type, priority from kiln.claim_jobs($1, $2, $3, $4)",
-    [worker, jobTypes, n, leaseSeconds ?? null],
-  );
+  return db.query<Claimed>("select id, fencing_token, attempts, type, priority from kiln.claim_jobs($1, $2, $3, $4)", [
+    worker,
+    jobTypes,
+    n,
+    leaseSeconds ?? null,
+  ]);
 }
 
 /** Sets a setting for the rest of the test (e.g. retry backoff to zero). */
