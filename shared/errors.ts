@@ -34,6 +34,7 @@ export const SQLSTATE_CODES: Readonly<Record<string, ErrorCode>> = {
   KL010: "not_found",
   KL011: "invalid_state",
   KL012: "invalid_request",
+  KL099: "internal",
 };
 
 /** A refusal from the database, with the code clients see and the JSON the function put in DETAIL. */

@@ -8,8 +8,8 @@ create schema if not exists kiln;
 revoke all on schema kiln from public;
 grant usage on schema kiln to service_role;
 
--- Functions are executable by PUBLIC by default; in `kiln` nothing is, until granted right below the function.
-alter default privileges in schema kiln revoke execute on functions from public;
+-- Functions are executable by PUBLIC by default, and per-schema default privileges cannot take that away, so
+-- every migration that creates kiln functions ends by revoking it; each function is granted right below itself.
 
 -- One job-state enum; shared/job_states.ts mirrors it and a test checks that they agree.
 create type public.job_status as enum ('queued', 'running', 'succeeded', 'failed', 'canceled');
@@ -54,3 +54,6 @@ grant execute on function kiln.setting(text) to service_role;
 -- Every claim draws a fresh fencing token: a report carrying an older one is from a worker that lost its lease.
 create sequence kiln.fencing_tokens;
 grant usage on sequence kiln.fencing_tokens to service_role;
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

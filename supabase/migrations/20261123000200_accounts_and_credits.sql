@@ -112,3 +112,6 @@ language sql stable set search_path = '' as $$
   select coalesce((select p.role = 'admin' from public.profiles p where p.id = p_user_id), false);
 $$;
 grant execute on function kiln.is_admin(uuid) to service_role;
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

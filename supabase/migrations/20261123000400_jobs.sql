@@ -117,3 +117,6 @@ language sql stable set search_path = '' as $$
   );
 $$;
 grant execute on function kiln.job_summary(public.jobs) to service_role;
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

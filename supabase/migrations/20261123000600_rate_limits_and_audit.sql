@@ -43,3 +43,6 @@ create index audit_log_by_target on public.audit_log (target_type, target_id, at
 -- Read by administrators through the API only.
 alter table public.audit_log enable row level security;
 revoke all on public.audit_log from anon, authenticated;
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

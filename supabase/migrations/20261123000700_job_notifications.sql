@@ -75,3 +75,6 @@ grant execute on function kiln.record_job_event(public.jobs, text, jsonb) to ser
 create policy "Users can receive their own job updates" on realtime.messages
   for select to authenticated
   using (extension = 'broadcast' and (select realtime.topic()) = 'user:' || (select auth.uid())::text);
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

@@ -211,3 +211,6 @@ begin
   return kiln.job_summary(kiln.finish_job(p_job_id, 'canceled'));
 end $$;
 grant execute on function kiln.report_canceled(uuid, uuid, bigint) to service_role;
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

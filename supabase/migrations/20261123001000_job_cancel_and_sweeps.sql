@@ -116,3 +116,6 @@ begin
   return jsonb_build_object('status', v_job.status, 'position', v_ahead + 1, 'workers_online', kiln.workers_online(v_job.type));
 end $$;
 grant execute on function kiln.queue_position(uuid) to service_role;
+
+-- Nothing in kiln is callable by clients; the grants above name who may call what.
+revoke execute on all functions in schema kiln from public, anon, authenticated;

@@ -1,6 +1,6 @@
 /** Rows the database tests start from, made the way the product makes them (users through auth.users). */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Queryable } from "../../../scripts/db/database.ts";
+import { type Database, openPostgres, type Queryable } from "../../../scripts/db/database.ts";
 import type { JobStatus } from "../../../shared/job_states.ts";
 
 /** A user (and, through the signup trigger, a profile with the signup grant). */
@@ -127,4 +127,36 @@ export async function eventTypes(db: Queryable, jobId: string): Promise<string[]
     jobId,
   ]);
   return rows.map((r) => r.type);
+}
+
+/**
+ * `n` connections of their own to a server database (one pool of one each), connected before they are
+ * returned so that calls made on them together really start together. Close them with closeAll.
+ */
+export async function openConnections(url: string, n: number): Promise<Database[]> {
+  const connections = Array.from({ length: n }, () => openPostgres(url, { max: 1 }));
+  try {
+    await Promise.all(connections.map((c) => c.query("select 1")));
+  } catch (error) {
+    await closeAll(connections);
+    throw error;
+  }
+  return connections;
+}
+
+/** Closes every database in `dbs`, even when some fail to close. */
+export async function closeAll(dbs: Database[]): Promise<void> {
+  await Promise.allSettled(dbs.map((d) => d.close()));
+}
+
+/** The SQLSTATE a database call was refused with, or undefined when it succeeded. */
+export async function sqlstate(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== "string") throw error;
+    return code;
+  }
 }
