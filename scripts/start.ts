@@ -24,7 +24,9 @@ try {
       ? `  applied ${applied.length} of ${total} migrations (${applied[0]} … ${applied.at(-1)})`
       : `  all ${total} migrations were already applied`,
   );
-  console.log(`  ${jobs} job(s) stored. Run \`npm run db:migrate\` to migrate again, \`npm start -- --reset\` to wipe.`);
+  console.log(
+    `  ${jobs} job(s) stored. Run \`npm run db:migrate\` to migrate again, \`npm start -- --reset\` to wipe.`,
+  );
 } catch (error) {
   if (!(error instanceof DatabaseNewerThanCodeError)) throw error;
   console.error(`Refused: ${error.message}`);

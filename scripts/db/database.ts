@@ -35,7 +35,7 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
   const wrap = (s: postgres.Sql | postgres.TransactionSql): Queryable => ({
     // A plain array, like PGlite's rows (postgres.js returns an array subclass with extra fields).
     query: async <T>(text: string, params: unknown[] = []) =>
-      [...(await s.unsafe(text, params as postgres.ParameterOrJSON<never>[]))] as T[],
+      [...(await s.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }))] as T[],
     exec: async (script: string) => {
       await s.unsafe(script);
     },

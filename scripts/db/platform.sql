@@ -47,12 +47,16 @@ create or replace function auth.jwt() returns jsonb set search_path to '' as $$
   select coalesce(nullif(current_setting('request.jwt.claim', true), ''),
     nullif(current_setting('request.jwt.claims', true), ''))::jsonb $$ language sql stable;
 
--- realtime: Broadcast from Database. send() behaves like Supabase's (insert into realtime.messages with the
--- topic set for RLS, errors become warnings) and also NOTIFYs, so the local stack can relay the message.
+-- realtime: Broadcast from Database. send() inserts into realtime.messages like Supabase's (which also turns
+-- errors into warnings: here the insert into a plain table cannot fail, and a subtransaction per message would
+-- cost every job transition). Where the local stack relays broadcasts it switches on
+-- `kiln.realtime_relay` for the database, and send() also NOTIFYs `realtime:broadcast`. Only then: a transaction
+-- that NOTIFYs holds a database-wide lock through its commit, which would serialize every job transition.
 create schema if not exists realtime;
 grant usage on schema realtime to anon, authenticated, service_role;
 
-create table if not exists realtime.messages (
+-- Unlogged: a broadcast matters for seconds, so a crash may drop the table's rows, and no WAL is written for them.
+create unlogged table if not exists realtime.messages (
   id uuid primary key default gen_random_uuid(),
   topic text not null,
   extension text not null default 'broadcast',
@@ -62,7 +66,6 @@ create table if not exists realtime.messages (
   inserted_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
-create index if not exists messages_inserted_at on realtime.messages (inserted_at);
 alter table realtime.messages enable row level security;
 grant select on realtime.messages to authenticated;
 
@@ -77,19 +80,16 @@ declare
   v_id uuid;
   v_note text;
 begin
-  begin
-    perform set_config('realtime.topic', topic, true);
-    insert into realtime.messages (payload, event, topic, private, extension)
-    values (payload, event, topic, private, 'broadcast')
-    returning id into v_id;
+  insert into realtime.messages (payload, event, topic, private, extension)
+  values (payload, event, topic, private, 'broadcast')
+  returning id into v_id;
+  if current_setting('kiln.realtime_relay', true) = 'on' then
     v_note := jsonb_build_object('id', v_id, 'topic', topic, 'event', event, 'private', private, 'payload', payload)::text;
     if octet_length(v_note) > 7900 then
       v_note := jsonb_build_object('id', v_id)::text;
     end if;
     perform pg_notify('realtime:broadcast', v_note);
-  exception when others then
-    raise warning 'realtime.send failed: %', sqlerrm;
-  end;
+  end if;
 end $$;
 
 -- storage: the tables migrations touch (buckets) and the local stack keeps objects in.

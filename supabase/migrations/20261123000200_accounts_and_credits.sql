@@ -81,11 +81,15 @@ create function kiln.post_credits(
   p_owner_id uuid, p_delta bigint, p_reason text, p_job_id uuid default null,
   p_actor_id uuid default null, p_note text default null
 ) returns bigint
-language sql set search_path = '' as $$
+language plpgsql set search_path = '' as $$
+declare
+  v_balance bigint;
+begin
   insert into public.credit_ledger (owner_id, delta, reason, job_id, actor_id, note)
   values (p_owner_id, p_delta, p_reason, p_job_id, p_actor_id, p_note)
-  returning balance_after;
-$$;
+  returning balance_after into v_balance;
+  return v_balance;
+end $$;
 grant execute on function kiln.post_credits(uuid, bigint, text, uuid, uuid, text) to service_role;
 
 /**
@@ -108,9 +112,10 @@ create trigger kiln_100_create_profile after insert on auth.users
 
 /** Whether a user is an administrator. */
 create function kiln.is_admin(p_user_id uuid) returns boolean
-language sql stable set search_path = '' as $$
-  select coalesce((select p.role = 'admin' from public.profiles p where p.id = p_user_id), false);
-$$;
+language plpgsql stable set search_path = '' as $$
+begin
+  return coalesce((select p.role = 'admin' from public.profiles p where p.id = p_user_id), false);
+end $$;
 grant execute on function kiln.is_admin(uuid) to service_role;
 
 -- Nothing in kiln is callable by clients; the grants above name who may call what.

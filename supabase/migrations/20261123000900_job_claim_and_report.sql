@@ -22,6 +22,9 @@ grant execute on function kiln.touch_worker(uuid) to service_role;
  * Claims up to `p_limit` claimable jobs of `p_job_types` for a worker: queued, due, deadline not passed,
  * highest priority first, then oldest. SKIP LOCKED lets concurrent claimers take disjoint jobs without
  * waiting. Each claimed job gets a lease, a fresh fencing token and one more attempt. A draining worker gets none.
+ * A claim commits without waiting for its WAL flush: one lost in a database crash leaves the job queued, and the
+ * fencing token makes the worker's later reports fail, so it costs a re-run, never a wrong state. Measured with
+ * pgbench driving claim + complete on 2 cores: 1 claimer 710 → 780 cycles/s, 8 claimers 1,240 → 1,380.
  */
 create function kiln.claim_jobs(
   p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer default null
@@ -31,6 +34,7 @@ declare
   v_lease interval := make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer));
   v_job public.jobs;
 begin
+  perform set_config('synchronous_commit', 'off', true);
   if (kiln.touch_worker(p_worker_id)).draining then
     return;
   end if;
@@ -82,6 +86,8 @@ grant execute on function kiln.lock_held_job(uuid, uuid, bigint) to service_role
 /**
  * Extends the lease and records phase and progress; returns {cancel_requested, lease_expires_at}.
  * A phase change is logged as a job.progress event; a progress tick is only published (Realtime, webhooks).
+ * A heartbeat that comes after the lease ran out but before the reaper is accepted: nobody else holds the job.
+ * Like a claim, it does not wait for its WAL flush: losing one in a crash only shortens the lease.
  */
 create function kiln.heartbeat(
   p_job_id uuid, p_worker_id uuid, p_fencing_token bigint,
@@ -92,6 +98,7 @@ declare
   v_before public.jobs := kiln.lock_held_job(p_job_id, p_worker_id, p_fencing_token);
   v_job public.jobs;
 begin
+  perform set_config('synchronous_commit', 'off', true);
   perform kiln.touch_worker(p_worker_id);
   update public.jobs j
      set lease_expires_at = now() + make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer)),
@@ -172,7 +179,10 @@ begin
 end $$;
 grant execute on function kiln.retry_or_fail(public.jobs, jsonb, interval, text) to service_role;
 
-/** The worker finished: the job succeeds with its outputs. Returns the job summary. */
+/**
+ * The worker finished: the job succeeds with its outputs, even if a cancel was requested meanwhile (the work is
+ * done, so the charge stands). Returns the job summary.
+ */
 create function kiln.complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_outputs jsonb)
 returns jsonb
 language plpgsql set search_path = '' as $$

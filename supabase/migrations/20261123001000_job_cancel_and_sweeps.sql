@@ -86,11 +86,12 @@ grant execute on function kiln.expire_deadlines(integer) to service_role;
 
 /** How many online (seen recently, not draining, not revoked) workers can run a job type. */
 create function kiln.workers_online(p_job_type text) returns integer
-language sql stable set search_path = '' as $$
-  select count(*)::integer from public.workers w
-   where w.revoked_at is null and not w.draining and p_job_type = any(w.job_types)
-     and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer);
-$$;
+language plpgsql stable set search_path = '' as $$
+begin
+  return (select count(*)::integer from public.workers w
+           where w.revoked_at is null and not w.draining and p_job_type = any(w.job_types)
+             and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer));
+end $$;
 grant execute on function kiln.workers_online(text) to service_role;
 
 /**
