@@ -18,6 +18,8 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
+  /** The PGlite instance itself, when kind is "pglite" (the local stack serves it over the wire protocol). */
+  readonly pglite?: PGlite;
   /** `postgres://…` (password hidden) or `pglite:<folder or memory>`: what a run prints. */
   readonly label: string;
   readonly kind: "postgres" | "pglite";
@@ -63,6 +65,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     ...wrap(pg),
     label: `pglite:${dataDir ?? "memory"}`,
     kind: "pglite",
+    pglite: pg,
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pg.transaction((tx) => fn(wrap(tx))),
     close: () => pg.close(),
   };

@@ -1,0 +1,63 @@
+/**
+ * The gateway on 127.0.0.1:54321 that looks to clients like `supabase start`: /auth/v1, /storage/v1,
+ * /realtime/v1 (REST and WebSocket) and /functions/v1/<name>, each served by its part of the local stack.
+ */
+import type { Server } from "node:http";
+import { createServer } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { authApp } from "./auth/auth_app.ts";
+import type { ServedFunction } from "./functions.ts";
+import type { RealtimeServer } from "./realtime/realtime_server.ts";
+import type { StackContext } from "./stack_context.ts";
+import { storageApp } from "./storage/storage_app.ts";
+
+/** The HTTP app of the gateway. */
+export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, functions: Map<string, ServedFunction>): Hono {
+  const app = new Hono();
+  app.use("*", cors({ origin: "*", exposeHeaders: ["x-request-id", "content-range", "x-supabase-api-version"] }));
+  app.route("/auth/v1", authApp(ctx));
+  app.route("/storage/v1", storageApp(ctx));
+  app.route("/realtime/v1", realtime.app);
+  app.all("/functions/v1/:name{.*}", (c) => {
+    const url = new URL(c.req.url);
+    const name = url.pathname.split("/")[3] ?? "";
+    const fn = functions.get(name);
+    if (!fn) return c.json({ code: "NOT_FOUND", message: `Requested function ${name} was not found` }, 404);
+    // Supabase's gateway strips /functions/v1: the function sees /<name>/…
+    url.pathname = url.pathname.slice("/functions/v1".length);
+    return fn.fetch(new Request(url, c.req.raw));
+  });
+  app.get("/", (c) => c.json({ name: "kiln local stack", url: ctx.publicUrl }));
+  return app;
+}
+
+/** Binds the HTTP server (a taken port is an error naming it) with WebSocket upgrades for Realtime. */
+export function listenGateway(
+  host: string,
+  port: number,
+  handler: () => Hono | undefined,
+  realtime: () => RealtimeServer | undefined,
+): Promise<Server> {
+  const listener = getRequestListener((request) => {
+    const app = handler();
+    return app ? app.fetch(request) : new Response("starting", { status: 503 });
+  });
+  const server = createServer(listener);
+  server.on("upgrade", (request, socket, head) => {
+    const rt = realtime();
+    if (rt && request.url?.startsWith("/realtime/v1/websocket")) rt.handleUpgrade(request, socket, head);
+    else socket.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${port} on ${host} is already in use: stop what runs there, or pass --port <other>`)
+          : error,
+      );
+    });
+    server.listen(port, host, () => resolve(server));
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * The local stack in one call: the database (an embedded PGlite served over the wire protocol, or a
+ * PostgreSQL server), migrated; the gateway with auth, storage, realtime and the functions. `npm start` and
+ * the tests both use it.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { PGlite } from "@electric-sql/pglite";
+import type { Hono } from "hono";
+import postgres from "postgres";
+import { type Database, openPglite, openPostgres } from "../db/database.ts";
+import { migrate } from "../db/migrate.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
+import { type ServedFunction, serveFunctions } from "./functions.ts";
+import { gatewayApp, listenGateway } from "./gateway.ts";
+import { createJwtKeys, type JwtKeys } from "./jwt_keys.ts";
+import { createRealtime, type RealtimeServer } from "./realtime/realtime_server.ts";
+import type { StackContext } from "./stack_context.ts";
+
+export interface StackOptions {
+  host?: string;
+  /** 54321 by default, like `supabase start`; 0 picks a free port. */
+  port?: number;
+  /** Where PGlite and Storage keep their files; undefined keeps the database in memory (tests). */
+  dataDir?: string;
+  /** A PostgreSQL server to use instead of PGlite. */
+  databaseUrl?: string;
+}
+
+export interface Stack {
+  /** SUPABASE_URL for clients: http://host:port */
+  url: string;
+  /** What functions get as SUPABASE_DB_URL. */
+  dbUrl: string;
+  /** Where the database lives, for the banner. */
+  databaseLabel: string;
+  keys: JwtKeys;
+  dataDir: string;
+  /** Migrations this start applied. */
+  applied: string[];
+  /** Closes the gateway (every HTTP and WebSocket connection) and opens it again on the same port and data. */
+  restartGateway(): Promise<void>;
+  /** Stops everything, in reverse order of start. */
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const host = options.host ?? "127.0.0.1";
+  const stops: Array<() => Promise<void>> = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    let app: Hono | undefined;
+    let realtime: RealtimeServer | undefined;
+    let server: Server = await listenGateway(
+      host,
+      options.port ?? 54321,
+      () => app,
+      () => realtime,
+    );
+    let listening = true;
+    const closeGateway = async () => {
+      if (!listening) return;
+      listening = false;
+      await realtime?.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(() => resolve(undefined)));
+    };
+    stops.push(closeGateway);
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${host}:${port}`;
+
+    const database = await openDatabase(options, stops);
+    const sql = postgres(database.url, { max: 10, onnotice: () => {} });
+    stops.push(() => sql.end({ timeout: 5 }));
+
+    const keys = await createJwtKeys(url);
+    const dataDir = options.dataDir ?? (await tempDataDir(stops));
+    const ctx: StackContext = { sql, dbUrl: database.url, publicUrl: url, keys, dataDir };
+    const functions = serveFunctions({
+      SUPABASE_URL: url,
+      SUPABASE_DB_URL: database.url,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      SUPABASE_JWT_SECRET: keys.secret,
+    });
+    stops.push(() => closeFunctions(functions));
+    const openGateway = async () => {
+      realtime = createRealtime(ctx);
+      await realtime.start();
+      app = gatewayApp(ctx, realtime, functions);
+    };
+    await openGateway();
+    // Closed again here (a no-op if already closed) so it closes before the functions and the database do.
+    stops.push(closeGateway);
+    return {
+      url,
+      dbUrl: database.url,
+      databaseLabel: database.label,
+      keys,
+      dataDir,
+      applied: database.applied,
+      stop,
+      restartGateway: async () => {
+        await closeGateway();
+        app = undefined;
+        server = await listenGateway(
+          host,
+          port,
+          () => app,
+          () => realtime,
+        );
+        listening = true;
+        await openGateway();
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function closeFunctions(functions: Map<string, ServedFunction>): Promise<void> {
+  for (const fn of functions.values()) await fn.close();
+}
+
+/**
+ * Migrates the database and returns the URL the stack talks to. PGlite is migrated in-process, then served
+ * over the wire protocol. Either way the Realtime relay is switched on, so realtime.send NOTIFYs.
+ */
+async function openDatabase(
+  options: StackOptions,
+  stops: Array<() => Promise<void>>,
+): Promise<{ url: string; label: string; applied: string[] }> {
+  let db: Database;
+  let embedded: EmbeddedPostgres | undefined;
+  if (options.databaseUrl) {
+    db = openPostgres(options.databaseUrl, { max: 1 });
+  } else {
+    db = await openPglite(options.dataDir ? `${options.dataDir}/db` : undefined);
+  }
+  try {
+    const applied = await migrate(db);
+    const [{ name }] = await db.query<{ name: string }>("select current_database() as name");
+    await db.exec(`alter database "${name}" set kiln.realtime_relay = 'on'`);
+    if (db.kind === "pglite") {
+      embedded = await startEmbeddedPostgres(db.pglite as PGlite, "127.0.0.1", 0);
+      const served = embedded;
+      stops.push(async () => {
+        await served.stop();
+        await db.close();
+      });
+      return { url: embedded.url, label: db.label, applied };
+    }
+    await db.close();
+    return { url: options.databaseUrl as string, label: db.label, applied };
+  } catch (error) {
+    await embedded?.stop();
+    await db.close();
+    throw error;
+  }
+}
+
+async function tempDataDir(stops: Array<() => Promise<void>>): Promise<string> {
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const dir = await mkdtemp(`${tmpdir()}/kiln-stack-`);
+  stops.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -1,0 +1,53 @@
+/**
+ * Stacks for tests that drive Kiln through the official clients. The local stack runs in-process on a free
+ * port, on a database of its own (a clone on the PostgreSQL server, or an in-memory PGlite). Setting
+ * KILN_SUPABASE_URL, KILN_SUPABASE_ANON_KEY, KILN_SUPABASE_SERVICE_ROLE_KEY and KILN_SUPABASE_DB_URL (the values
+ * `supabase status` prints) runs the same suites against a real `supabase start` stack as well.
+ */
+import { createTestDatabase, testServerUrl } from "../../supabase/tests/helpers/test_database.ts";
+import { startStack } from "./stack.ts";
+
+export interface StackTarget {
+  /** "local" or "supabase". */
+  name: string;
+  url: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  dbUrl: string;
+  /** Restarts the gateway on the same port and data (local only): for reconnect tests. */
+  restart?: () => Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The local stack, started for one test file. */
+export async function startLocalTarget(): Promise<StackTarget> {
+  const db = testServerUrl() ? await createTestDatabase() : undefined;
+  const stack = await startStack({ port: 0, databaseUrl: db?.url });
+  return {
+    name: "local",
+    url: stack.url,
+    anonKey: stack.keys.anonKey,
+    serviceRoleKey: stack.keys.serviceRoleKey,
+    dbUrl: stack.dbUrl,
+    restart: () => stack.restartGateway(),
+    stop: async () => {
+      await stack.stop();
+      await db?.drop();
+    },
+  };
+}
+
+/** A real `supabase start` stack named by the environment, or undefined. */
+export function supabaseTarget(): StackTarget | undefined {
+  const e = process.env;
+  if (!e.KILN_SUPABASE_URL || !e.KILN_SUPABASE_ANON_KEY || !e.KILN_SUPABASE_SERVICE_ROLE_KEY || !e.KILN_SUPABASE_DB_URL)
+    return undefined;
+  return {
+    name: "supabase",
+    url: e.KILN_SUPABASE_URL,
+    anonKey: e.KILN_SUPABASE_ANON_KEY,
+    serviceRoleKey: e.KILN_SUPABASE_SERVICE_ROLE_KEY,
+    dbUrl: e.KILN_SUPABASE_DB_URL,
+    stop: async () => {},
+  };
+}

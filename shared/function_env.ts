@@ -1,0 +1,23 @@
+/**
+ * The environment a Kiln Edge Function runs with: what Supabase gives every function, plus Kiln's own
+ * settings. Validated once at start; a missing or malformed value stops the function with one clear line.
+ */
+import { z } from "zod";
+
+export const FunctionEnv = z.object({
+  SUPABASE_URL: z.url(),
+  SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+  SUPABASE_ANON_KEY: z.string().min(1).optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
+  /** HS256 secret for legacy projects and the local stack; hosted projects with signing keys use the JWKS. */
+  SUPABASE_JWT_SECRET: z.string().min(32).optional(),
+});
+export type FunctionEnv = z.infer<typeof FunctionEnv>;
+
+/** Parses `env` or throws an Error whose message names every bad variable. */
+export function parseFunctionEnv(env: Record<string, string | undefined>): FunctionEnv {
+  const result = FunctionEnv.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new Error(`invalid function environment: ${problems}`);
+}
