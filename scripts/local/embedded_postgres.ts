@@ -70,7 +70,13 @@ export async function startEmbeddedPostgres(db: PGlite, host: string, port: numb
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${port} on ${host} (the embedded database's) is already in use: stop what runs there`)
+          : error,
+      ),
+    );
     server.listen(port, host, () => {
       const address = server.address();
       resolve(typeof address === "object" && address ? address.port : port);

@@ -25,6 +25,8 @@ export interface StackOptions {
   dataDir?: string;
   /** A PostgreSQL server to use instead of PGlite. */
   databaseUrl?: string;
+  /** Where the embedded PGlite is served over the wire protocol (psql can connect); 0 picks a free port. */
+  dbPort?: number;
 }
 
 export interface Stack {
@@ -148,7 +150,7 @@ async function openDatabase(
     const [{ name }] = await db.query<{ name: string }>("select current_database() as name");
     await db.exec(`alter database "${name}" set kiln.realtime_relay = 'on'`);
     if (db.kind === "pglite") {
-      embedded = await startEmbeddedPostgres(db.pglite as PGlite, "127.0.0.1", 0);
+      embedded = await startEmbeddedPostgres(db.pglite as PGlite, "127.0.0.1", options.dbPort ?? 0);
       const served = embedded;
       stops.push(async () => {
         await served.stop();
