@@ -11,10 +11,14 @@ import { claimSection } from "./claim_cycles.ts";
 import { latencySection } from "./claim_latency.ts";
 import { createSection } from "./jobs_create.ts";
 import { pgbenchSection } from "./pgbench.ts";
+import { realtimeSection } from "./realtime_broadcast.ts";
 import { type BenchRow, type BenchSection, markdownTable } from "./report.ts";
 
-/** Every section, in the order they run. The pgbench ratio needs `claim` to have run before it. */
-const sections: BenchSection[] = [createSection, claimSection, latencySection, pgbenchSection];
+/**
+ * Every section, in the order they run. The pgbench ratio needs `claim` to have run before it; `realtime` runs
+ * last, since the stack it starts switches the relay's NOTIFY on for the database.
+ */
+const sections: BenchSection[] = [createSection, claimSection, latencySection, pgbenchSection, realtimeSection];
 
 /** A bad command line: reported as one line, without a stack. */
 class UsageError extends Error {}

@@ -2,10 +2,14 @@
  * Serves an embedded PGlite over the PostgreSQL wire protocol, so the local stack reaches it with the same
  * `postgres` client and SUPABASE_DB_URL that Edge Functions use against a real project.
  *
- * PGlite is one database session shared by every connection (pglite-socket multiplexes them and keeps a
- * transaction on its connection). That session delivers a NOTIFY only on the connection whose query committed
- * it, so a proxy in front of pglite-socket re-routes notifications: it watches which connections LISTEN on
- * which channels and hands each NotificationResponse to exactly those connections, as a server would.
+ * PGlite is one database session shared by every connection, and pglite-socket passes each protocol message
+ * on as it comes, so two clients' extended-protocol batches (Parse, Bind, Execute, Sync) can interleave and
+ * clobber each other's unnamed portal. A proxy in front of it therefore:
+ * - runs one batch at a time across all connections: a client's batch (up to its Sync or Query) goes through
+ *   only when no other client holds the session, and the client keeps it until the backend says it is idle
+ *   again (ReadyForQuery 'I'), so a transaction also runs alone;
+ * - re-routes notifications: the session delivers a NOTIFY only on the connection whose query committed it, so
+ *   the proxy notes which connections LISTEN on which channels and hands each NotificationResponse to those.
  */
 import { rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
@@ -22,10 +26,39 @@ export interface EmbeddedPostgres {
 
 const SSL_REQUEST = 80877103;
 
-/** One client connection: the LISTENs it made, and a writer for whole backend messages. */
+/** One client connection: the LISTENs it made, its socket, and its messages not yet sent to the backend. */
 interface Client {
   channels: Set<string>;
   socket: Socket;
+  upstream: Socket;
+  pending: Buffer[];
+  /** A batch was sent and its ReadyForQuery has not come back yet. */
+  awaitingReady: boolean;
+}
+
+/** Who holds the single PGlite session, and who waits for it, in order. */
+class SessionLock {
+  private holder: Client | undefined;
+  private readonly waiting: Client[] = [];
+
+  /** Whether `client` may send now; if not, it is queued and `wake` runs when its turn comes. */
+  acquire(client: Client): boolean {
+    if (this.holder === undefined || this.holder === client) {
+      this.holder = client;
+      return true;
+    }
+    if (!this.waiting.includes(client)) this.waiting.push(client);
+    return false;
+  }
+
+  /** Lets the next waiting client go (it is handed the session and pumped). */
+  release(client: Client, wake: (next: Client) => void): void {
+    const queued = this.waiting.indexOf(client);
+    if (queued >= 0) this.waiting.splice(queued, 1);
+    if (this.holder !== client) return;
+    this.holder = this.waiting.shift();
+    if (this.holder) wake(this.holder);
+  }
 }
 
 /** Starts the wire-protocol server for `db` on host:port (port 0 picks a free one). */
@@ -34,22 +67,46 @@ export async function startEmbeddedPostgres(db: PGlite, host: string, port: numb
   const backend = new PGLiteSocketServer({ db, path: backendPath, maxConnections: 100 });
   await backend.start();
   const clients = new Set<Client>();
+  const lock = new SessionLock();
+
+  /** Sends the client's next whole batch if it holds (or can take) the session and is not waiting for one. */
+  const pump = (client: Client) => {
+    while (!client.awaitingReady && client.pending.length > 0) {
+      const end = client.pending.findIndex(endsBatch);
+      if (end < 0) return;
+      if (!lock.acquire(client)) return;
+      const batch = client.pending.splice(0, end + 1);
+      const last = batch[batch.length - 1];
+      client.awaitingReady = last[0] === 0x53 || last[0] === 0x51 || isStartup(last);
+      client.upstream.write(Buffer.concat(batch.map((m) => (isStartup(m) ? m.subarray(1) : m))));
+      if (last[0] === 0x58) lock.release(client, pump); // Terminate
+    }
+  };
 
   const proxy = createServer((socket) => {
     socket.setNoDelay(true);
-    const client: Client = { channels: new Set(), socket };
-    clients.add(client);
     const upstream = createConnection(backendPath);
+    const client: Client = { channels: new Set(), socket, upstream, pending: [], awaitingReady: false };
+    clients.add(client);
     const deliver = (channel: string, message: Buffer) => {
       for (const c of clients) if (c.channels.has(channel) && c.socket.writable) c.socket.write(message);
     };
+    const ready = (idle: boolean) => {
+      client.awaitingReady = false;
+      if (idle) lock.release(client, pump);
+      pump(client);
+    };
     socket.on(
       "data",
-      frontendReader(client, (chunk) => upstream.write(chunk)),
+      frontendReader(client, (message) => {
+        client.pending.push(message);
+        pump(client);
+      }),
     );
-    upstream.on("data", backendReader(socket, deliver));
+    upstream.on("data", backendReader(socket, deliver, ready));
     const close = () => {
       clients.delete(client);
+      lock.release(client, pump);
       socket.destroy();
       upstream.destroy();
     };
@@ -84,27 +141,44 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-/** Passes client bytes through, noting LISTEN/UNLISTEN in simple (Q) and extended (P) queries. */
-function frontendReader(client: Client, forward: (chunk: Buffer) => void): (chunk: Buffer) => void {
+/** Untyped startup-phase messages (StartupMessage, SSLRequest) are marked with a leading 0 byte here. */
+function isStartup(message: Buffer): boolean {
+  return message[0] === 0;
+}
+
+/** Sync, Query, Flush, Terminate and startup messages end a batch; an SSLRequest is answered with one byte. */
+function endsBatch(message: Buffer): boolean {
+  return [0x53, 0x51, 0x48, 0x58].includes(message[0]) || isStartup(message);
+}
+
+/**
+ * Splits the client's bytes into whole messages (startup-phase ones prefixed with a 0 byte, stripped again
+ * before sending), noting LISTEN/UNLISTEN in simple (Q) and extended (P) queries.
+ */
+function frontendReader(client: Client, emit: (message: Buffer) => void): (chunk: Buffer) => void {
   let buffer = Buffer.alloc(0);
   let startup = true;
   return (chunk) => {
-    forward(chunk);
     buffer = Buffer.concat([buffer, chunk]);
     for (;;) {
       if (startup) {
         if (buffer.length < 8) return;
         const length = buffer.readInt32BE(0);
         if (buffer.length < length) return;
-        startup = buffer.readInt32BE(4) === SSL_REQUEST;
+        const ssl = buffer.readInt32BE(4) === SSL_REQUEST;
+        if (ssl) client.upstream.write(buffer.subarray(0, length));
+        else emit(Buffer.concat([Buffer.from([0]), buffer.subarray(0, length)]));
+        startup = ssl;
         buffer = buffer.subarray(length);
         continue;
       }
       if (buffer.length < 5) return;
       const length = buffer.readInt32BE(1);
       if (buffer.length < 1 + length) return;
-      const type = String.fromCharCode(buffer[0]);
-      if (type === "Q" || type === "P") noteListens(client, buffer.subarray(5, 1 + length).toString("utf8"));
+      const message = Buffer.from(buffer.subarray(0, 1 + length));
+      const type = String.fromCharCode(message[0]);
+      if (type === "Q" || type === "P") noteListens(client, message.subarray(5).toString("utf8"));
+      emit(message);
       buffer = buffer.subarray(1 + length);
     }
   };
@@ -123,7 +197,11 @@ function noteListens(client: Client, text: string): void {
  * Passes backend messages to the client whole, except NotificationResponses, which go to every client
  * listening on their channel. Before the first typed message the backend may answer an SSLRequest with 'N'.
  */
-function backendReader(socket: Socket, deliver: (channel: string, message: Buffer) => void): (chunk: Buffer) => void {
+function backendReader(
+  socket: Socket,
+  deliver: (channel: string, message: Buffer) => void,
+  ready: (idle: boolean) => void,
+): (chunk: Buffer) => void {
   let buffer = Buffer.alloc(0);
   return (chunk) => {
     buffer = Buffer.concat([buffer, chunk]);
@@ -150,7 +228,14 @@ function backendReader(socket: Socket, deliver: (channel: string, message: Buffe
         );
         start = offset + 1 + length;
       }
+      // ReadyForQuery: the batch is done; its status byte says whether the session is idle ('I').
+      const readyStatus = buffer[offset] === 0x5a ? buffer[offset + 5] : undefined;
       offset += 1 + length;
+      if (readyStatus !== undefined) {
+        flush(offset);
+        start = offset;
+        ready(readyStatus === 0x49);
+      }
     }
     flush(offset);
     buffer = buffer.subarray(offset);

@@ -150,6 +150,8 @@ async function openDatabase(
     const [{ name }] = await db.query<{ name: string }>("select current_database() as name");
     await db.exec(`alter database "${name}" set kiln.realtime_relay = 'on'`);
     if (db.kind === "pglite") {
+      // PGlite is one session, already open: the database default reaches it only through this SET.
+      await db.exec("set kiln.realtime_relay = 'on'");
       embedded = await startEmbeddedPostgres(db.pglite as PGlite, "127.0.0.1", options.dbPort ?? 0);
       const served = embedded;
       stops.push(async () => {

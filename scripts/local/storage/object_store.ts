@@ -1,0 +1,134 @@
+/**
+ * Objects: one file under `<dataDir>/storage/<bucket>/<name>` and one storage.objects row each, with the metadata
+ * Storage keeps (size, mimetype, eTag, cacheControl, lastModified). A write lands in a staging folder first and is
+ * renamed into place only once its row is in, so a refused write (a duplicate) never touches the stored file.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type postgres from "postgres";
+import { duplicate, invalidKey, objectNotFound } from "./errors.ts";
+import { type ObjectRef, objectFile } from "./object_keys.ts";
+import type { IncomingFile } from "./upload_body.ts";
+
+export interface ObjectMetadata {
+  eTag: string;
+  size: number;
+  mimetype: string;
+  cacheControl: string;
+  lastModified: string;
+  contentLength: number;
+  httpStatusCode: number;
+}
+
+/** A storage.objects row, as Storage returns it from remove() and list(). */
+export interface StoredObject {
+  id: string;
+  bucket_id: string;
+  name: string;
+  owner: string | null;
+  metadata: ObjectMetadata;
+  created_at: Date;
+  updated_at: Date;
+  last_accessed_at: Date;
+}
+
+const columns = "id, bucket_id, name, owner, metadata, created_at, updated_at, last_accessed_at";
+
+export class ObjectStore {
+  readonly #sql: postgres.Sql;
+  readonly #dataDir: string;
+
+  constructor(sql: postgres.Sql, dataDir: string) {
+    this.#sql = sql;
+    this.#dataDir = dataDir;
+  }
+
+  /** The row of `ref`, or undefined. */
+  async find(ref: ObjectRef): Promise<StoredObject | undefined> {
+    const [row] = await this.#sql.unsafe<StoredObject[]>(
+      `select ${columns} from storage.objects where bucket_id = $1 and name = $2`,
+      [ref.bucket, ref.name],
+    );
+    return row;
+  }
+
+  /** Stores `file` as `ref`; KeyAlreadyExists (409) if it exists and `upsert` is false. */
+  async put(ref: ObjectRef, file: IncomingFile, options: { upsert: boolean; owner?: string }): Promise<StoredObject> {
+    const target = objectFile(this.#dataDir, ref);
+    if (!options.upsert && (await this.find(ref))) throw duplicate();
+    await this.#makeRoomFor(ref, target);
+    const staging = resolve(this.#dataDir, "storage-staging", randomUUID());
+    await mkdir(dirname(staging), { recursive: true });
+    await writeFile(staging, file.bytes);
+    try {
+      const metadata: ObjectMetadata = {
+        eTag: `"${createHash("md5").update(file.bytes).digest("hex")}"`,
+        size: file.bytes.byteLength,
+        mimetype: file.mimeType,
+        cacheControl: file.cacheControl,
+        lastModified: new Date().toISOString(),
+        contentLength: file.bytes.byteLength,
+        httpStatusCode: 200,
+      };
+      const onConflict = options.upsert
+        ? "do update set metadata = excluded.metadata, owner = excluded.owner, updated_at = now(), last_accessed_at = now()"
+        : "do nothing";
+      const [row] = await this.#sql.unsafe<StoredObject[]>(
+        `insert into storage.objects (bucket_id, name, owner, metadata) values ($1, $2, $3, $4)
+         on conflict (bucket_id, name) ${onConflict} returning ${columns}`,
+        [ref.bucket, ref.name, options.owner ?? null, this.#sql.json(metadata as unknown as postgres.JSONValue)],
+      );
+      if (!row) throw duplicate();
+      await rename(staging, target);
+      return row;
+    } finally {
+      await rm(staging, { force: true });
+    }
+  }
+
+  /** The row and bytes of `ref`, or NoSuchKey (404). */
+  async read(ref: ObjectRef): Promise<{ object: StoredObject; bytes: Uint8Array<ArrayBuffer> }> {
+    const object = await this.find(ref);
+    if (!object) throw objectNotFound();
+    try {
+      return { object, bytes: await readFile(objectFile(this.#dataDir, ref)) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw objectNotFound();
+      throw error;
+    }
+  }
+
+  /** Deletes the named objects of `bucket` that exist; returns their rows. */
+  async remove(bucket: string, names: string[]): Promise<StoredObject[]> {
+    const rows = await this.#sql.unsafe<StoredObject[]>(
+      `delete from storage.objects where bucket_id = $1 and name = any($2::text[]) returning ${columns}`,
+      [bucket, names],
+    );
+    for (const row of rows) await rm(objectFile(this.#dataDir, { bucket, name: row.name }), { force: true });
+    return rows;
+  }
+
+  /** The rows of `bucket` whose names start with `prefix`, by name. */
+  async withPrefix(bucket: string, prefix: string): Promise<StoredObject[]> {
+    return this.#sql.unsafe<StoredObject[]>(
+      `select ${columns} from storage.objects where bucket_id = $1 and left(name, length($2)) = $2 order by name`,
+      [bucket, prefix],
+    );
+  }
+
+  /**
+   * Creates the folders `target` needs. S3 keys can be both a file and a folder (`a` and `a/b`); files cannot,
+   * so such a key is refused as invalid here.
+   */
+  async #makeRoomFor(ref: ObjectRef, target: string): Promise<void> {
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      if ((await stat(target).catch(() => undefined))?.isDirectory()) throw invalidKey(ref.name);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") throw invalidKey(ref.name);
+      throw error;
+    }
+  }
+}
