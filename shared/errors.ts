@@ -4,19 +4,38 @@
  */
 
 export const ERROR_CODES = {
-  maintenance: { status: 503, message: "Kiln is down for maintenance; retry later." },
-  too_many_active_jobs: { status: 429, message: "Too many queued or running jobs; wait for some to finish." },
+  // 400–415: the request itself.
+  invalid_json: { status: 400, message: "The body is not valid JSON." },
+  missing_credentials: {
+    status: 401,
+    message: "Send a Supabase access token or an API key: Authorization: Bearer <token>, or x-api-key.",
+  },
+  invalid_token: { status: 401, message: "The access token is not valid; sign in again." },
+  token_expired: { status: 401, message: "The access token has expired; refresh the session." },
+  invalid_api_key: { status: 401, message: "The API key is not valid." },
+  api_key_revoked: { status: 401, message: "The API key was revoked; create a new one." },
+  api_key_expired: { status: 401, message: "The API key has expired; create a new one." },
+  worker_unauthorized: { status: 401, message: "Unknown or revoked worker." },
   insufficient_credits: { status: 402, message: "Not enough credits for this job." },
+  missing_scope: { status: 403, message: "The API key lacks the scope this route needs." },
+  admin_required: { status: 403, message: "This route is for administrators." },
+  not_found: { status: 404, message: "Not found." },
   idempotency_key_reused: {
     status: 409,
     message: "This Idempotency-Key was used with a different request; use a new key.",
   },
-  not_found: { status: 404, message: "Not found." },
   lease_lost: { status: 409, message: "The job is no longer held by this worker; drop it." },
   invalid_state: { status: 409, message: "The job is not in a state that allows this." },
-  worker_unauthorized: { status: 401, message: "Unknown or revoked worker." },
+  conflict: { status: 409, message: "That conflicts with something that exists." },
+  payload_too_large: { status: 413, message: "The body is larger than allowed." },
+  unsupported_media_type: { status: 415, message: "Send the body as application/json." },
+  validation_failed: { status: 422, message: "The request is not valid; see details for each field." },
   invalid_request: { status: 422, message: "The request is not valid." },
-  internal: { status: 500, message: "Something went wrong on our side." },
+  // 429–503: limits and availability.
+  rate_limited: { status: 429, message: "Too many requests; retry after the time in Retry-After." },
+  too_many_active_jobs: { status: 429, message: "Too many queued or running jobs; wait for some to finish." },
+  internal: { status: 500, message: "Something went wrong on our side; retry, and report the request id." },
+  maintenance: { status: 503, message: "Kiln is down for maintenance; retry later." },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -68,4 +87,9 @@ export function fromDatabaseError(error: unknown): unknown {
     }
   }
   return new KilnError(code, e.message ?? ERROR_CODES[code].message, details);
+}
+
+/** The one error envelope every Kiln endpoint answers with. */
+export interface ErrorEnvelope {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown>; request_id: string };
 }

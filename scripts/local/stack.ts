@@ -25,6 +25,8 @@ export interface StackOptions {
   dataDir?: string;
   /** A PostgreSQL server to use instead of PGlite. */
   databaseUrl?: string;
+  /** No request log lines from the functions (tests). */
+  quiet?: boolean;
   /** Where the embedded PGlite is served over the wire protocol (psql can connect); 0 picks a free port. */
   dbPort?: number;
 }
@@ -83,13 +85,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const keys = await createJwtKeys(url);
     const dataDir = options.dataDir ?? (await tempDataDir(stops));
     const ctx: StackContext = { sql, dbUrl: database.url, publicUrl: url, keys, dataDir };
-    const functions = serveFunctions({
-      SUPABASE_URL: url,
-      SUPABASE_DB_URL: database.url,
-      SUPABASE_ANON_KEY: keys.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-      SUPABASE_JWT_SECRET: keys.secret,
-    });
+    const functions = serveFunctions(
+      {
+        SUPABASE_URL: url,
+        SUPABASE_DB_URL: database.url,
+        SUPABASE_ANON_KEY: keys.anonKey,
+        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        SUPABASE_JWT_SECRET: keys.secret,
+      },
+      options.quiet ? () => {} : undefined,
+    );
     stops.push(() => closeFunctions(functions));
     const openGateway = async () => {
       realtime = createRealtime(ctx);

@@ -22,7 +22,7 @@ export interface StackTarget {
 /** The local stack, started for one test file. */
 export async function startLocalTarget(): Promise<StackTarget> {
   const db = testServerUrl() ? await createTestDatabase() : undefined;
-  const stack = await startStack({ port: 0, databaseUrl: db?.url });
+  const stack = await startStack({ port: 0, databaseUrl: db?.url, quiet: true });
   return {
     name: "local",
     url: stack.url,

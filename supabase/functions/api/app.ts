@@ -1,47 +1,70 @@
 /**
- * The public API, as one Hono app. `index.ts` serves it under Deno on Supabase; the local stack and the tests
- * mount this same app.
+ * The public API, as one Hono app (`newApp(deps)`). `index.ts` serves it under Deno on Supabase; the local
+ * stack and the tests mount this same app. Everything under /api (Supabase strips /functions/v1).
  */
-import { Hono } from "hono";
-import { jwtVerify } from "jose";
-import postgres from "postgres";
-import type { FunctionEnv } from "../../../shared/function_env.ts";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { KilnError } from "../../../shared/errors.ts";
+import type { ApiDeps } from "./deps.ts";
+import type { ApiApp, ApiEnv } from "./http/api_types.ts";
+import { errorResponse, fail, fieldErrors } from "./http/errors.ts";
+import { requestContext } from "./http/request_context.ts";
+import { registerRoutes } from "./routes/index.ts";
 
-export interface ApiDeps {
-  env: FunctionEnv;
-  sql: postgres.Sql;
-  startedAt: number;
-}
+export function newApp(deps: ApiDeps): ApiApp {
+  const app: ApiApp = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const details = fieldErrors(result.error.issues);
+        const first = Object.entries(details)[0];
+        return errorResponse(
+          c,
+          new KilnError("validation_failed", first ? `${first[0]}: ${first[1]}` : "The request is not valid.", details),
+        );
+      }
+    },
+  }).basePath("/api");
 
-/** Opens what the app needs from its environment; `close()` releases it. */
-export function apiDeps(env: FunctionEnv): ApiDeps & { close(): Promise<void> } {
-  // prepare: false — hosted projects reach Postgres through the transaction pooler.
-  const sql = postgres(env.SUPABASE_DB_URL, { prepare: false, max: 5, onnotice: () => {} });
-  return { env, sql, startedAt: Date.now(), close: () => sql.end({ timeout: 5 }) };
-}
+  const origins = deps.config.KILN_CORS_ORIGINS;
+  app.use("*", requestContext(deps.config.KILN_MAX_BODY_BYTES, deps.log));
+  app.use(
+    "*",
+    cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowHeaders: [
+        "authorization",
+        "x-api-key",
+        "content-type",
+        "idempotency-key",
+        "prefer",
+        "x-request-id",
+        "apikey",
+      ],
+      exposeHeaders: [
+        "x-request-id",
+        "location",
+        "retry-after",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "idempotent-replayed",
+      ],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.config.KILN_MAX_BODY_BYTES,
+      onError: () => fail("payload_too_large", `The body may be at most ${deps.config.KILN_MAX_BODY_BYTES} bytes.`),
+    }),
+  );
+  app.onError((error, c) => errorResponse(c, error));
+  app.notFound((c) =>
+    errorResponse(c, new KilnError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`)),
+  );
 
-export function newApp(deps: ApiDeps): Hono {
-  const app = new Hono().basePath("/api");
-
-  app.get("/health", async (c) => {
-    await deps.sql`select 1`;
-    return c.json({ status: "ok", database: "reachable", uptime_s: Math.round((Date.now() - deps.startedAt) / 1000) });
-  });
-
-  app.get("/v1/me", async (c) => {
-    const token = c.req.header("authorization")?.replace(/^Bearer /i, "");
-    const secret = deps.env.SUPABASE_JWT_SECRET;
-    if (!token || !secret) return c.json({ error: { code: "unauthorized", message: "Sign in first." } }, 401);
-    let sub: string | undefined;
-    try {
-      sub = (await jwtVerify(token, new TextEncoder().encode(secret), { audience: "authenticated" })).payload.sub;
-    } catch {
-      return c.json({ error: { code: "unauthorized", message: "The access token is not valid." } }, 401);
-    }
-    const [profile] = await deps.sql`select id, email, role, credits from public.profiles where id = ${sub ?? null}`;
-    if (!profile) return c.json({ error: { code: "not_found", message: "No profile for this user." } }, 404);
-    return c.json(profile);
-  });
-
+  registerRoutes(app, deps);
   return app;
 }

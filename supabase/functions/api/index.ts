@@ -1,5 +1,6 @@
 /** Supabase Edge Function entry point: serves the API app under Deno. */
-import { parseFunctionEnv } from "../../../shared/function_env.ts";
-import { apiDeps, newApp } from "./app.ts";
 
-Deno.serve(newApp(apiDeps(parseFunctionEnv(Deno.env.toObject()))).fetch);
+import { newApp } from "./app.ts";
+import { apiDeps } from "./deps.ts";
+
+Deno.serve(newApp(apiDeps(Deno.env.toObject())).fetch);

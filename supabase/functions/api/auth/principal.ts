@@ -1,0 +1,17 @@
+/** Who is calling: one type for the rest of the API, whether they came with a user JWT or an API key. */
+import { z } from "zod";
+
+export const SCOPES = ["jobs:read", "jobs:write", "webhooks:manage", "keys:manage", "account:read"] as const;
+export const Scope = z.enum(SCOPES);
+export type Scope = z.infer<typeof Scope>;
+
+export interface Principal {
+  kind: "user" | "api_key";
+  userId: string;
+  role: "user" | "admin";
+  /** What the caller may do: every scope for a signed-in user, the key's scopes for an API key. */
+  scopes: readonly Scope[];
+  apiKeyId?: string;
+  /** The key's own requests-per-minute, overriding the deployment's default. */
+  rateLimitPerMinute?: number;
+}

@@ -1,0 +1,48 @@
+/**
+ * Route middleware: who is calling (user JWT or API key), and may they call this route (scope, admin).
+ * Sets `principal` for the handler.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { JWTPayload } from "jose";
+import type postgres from "postgres";
+import type { ApiEnv } from "../http/api_types.ts";
+import { fail } from "../http/errors.ts";
+import { authenticateApiKey, isApiKey } from "./api_keys.ts";
+import { type Principal, SCOPES, type Scope } from "./principal.ts";
+
+export interface Authenticator {
+  sql: postgres.Sql;
+  verifyJwt(token: string): Promise<JWTPayload>;
+}
+
+/** The caller of this request, or a 401 naming what is wrong with their credentials. */
+export async function authenticate(auth: Authenticator, headers: Headers): Promise<Principal> {
+  const bearer = headers
+    .get("authorization")
+    ?.match(/^Bearer\s+(.+)$/i)?.[1]
+    ?.trim();
+  const apiKey = headers.get("x-api-key")?.trim() ?? (bearer && isApiKey(bearer) ? bearer : undefined);
+  if (apiKey) return authenticateApiKey(auth.sql, apiKey);
+  if (!bearer) fail("missing_credentials");
+  const claims = await auth.verifyJwt(bearer);
+  const [profile] = await auth.sql<{ role: "user" | "admin" }[]>`
+    select role from public.profiles where id = ${claims.sub as string}`;
+  if (!profile) fail("invalid_token", "No account exists for this access token's user.");
+  return { kind: "user", userId: claims.sub as string, role: profile.role, scopes: SCOPES };
+}
+
+/** Requires a caller, with `scope` (API keys) and, for admin routes, the admin role. */
+export function requireAuth(
+  auth: Authenticator,
+  need: { scope?: Scope; admin?: boolean } = {},
+): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const principal = await authenticate(auth, c.req.raw.headers);
+    if (need.scope && !principal.scopes.includes(need.scope)) {
+      fail("missing_scope", `This API key lacks the scope "${need.scope}".`, { required_scope: need.scope });
+    }
+    if (need.admin && principal.role !== "admin") fail("admin_required");
+    c.set("principal", principal);
+    await next();
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Supabase access tokens: verified against the project's JWKS (asymmetric signing keys; fetched once, cached,
+ * refetched on an unknown `kid`) and, for legacy projects and the local stack, an HS256 secret. Issuer,
+ * audience, expiry and algorithm are checked.
+ */
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import { fail } from "../http/errors.ts";
+
+export interface JwtVerifierOptions {
+  /** `<SUPABASE_URL>/auth/v1` */
+  issuer: string;
+  /** The legacy HS256 secret, when the project (or local stack) signs with one. */
+  secret?: string;
+}
+
+/** A verifier built once per isolate: the JWKS cache lives as long as it does. */
+export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<JWTPayload> {
+  const jwks = createRemoteJWKSet(new URL(`${options.issuer}/.well-known/jwks.json`), { cooldownDuration: 30_000 });
+  const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
+  const claims = { issuer: options.issuer, audience: "authenticated" };
+  return async (token) => {
+    try {
+      const alg = decodeAlg(token);
+      const { payload } =
+        alg === "HS256"
+          ? secret
+            ? await jwtVerify(token, secret, { ...claims, algorithms: ["HS256"] })
+            : fail("invalid_token", "This project does not accept HS256 tokens.")
+          : await jwtVerify(token, jwks, { ...claims, algorithms: ["ES256", "RS256", "EdDSA"] });
+      if (typeof payload.sub !== "string") fail("invalid_token", "The access token names no user (sub).");
+      return payload;
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) fail("token_expired");
+      if (error instanceof errors.JOSEError) fail("invalid_token", `The access token is not valid: ${error.code}.`);
+      throw error;
+    }
+  };
+}
+
+function decodeAlg(token: string): string {
+  const [header] = token.split(".");
+  try {
+    const alg = JSON.parse(atob(header.replace(/-/g, "+").replace(/_/g, "/"))).alg;
+    if (typeof alg === "string") return alg;
+  } catch {
+    // fall through
+  }
+  return fail("invalid_token", "The access token is not a JWT.");
+}

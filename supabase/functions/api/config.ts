@@ -1,0 +1,39 @@
+/**
+ * The API's configuration, from the function's environment (validated once, at start). Supabase's own
+ * variables come first; Kiln's have defaults that suit a local stack.
+ */
+import { z } from "zod";
+import { FunctionEnv } from "../../../shared/function_env.ts";
+
+const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const positiveInt = z.coerce.number().int().positive();
+
+export const ApiConfigSchema = FunctionEnv.extend({
+  /** Origins allowed by CORS, comma-separated; `*` allows any. */
+  KILN_CORS_ORIGINS: csv.default(["*"]),
+  /** Requests per minute per principal for reads, and for job creation (separate budgets). */
+  KILN_RATE_LIMIT_READ_PER_MINUTE: positiveInt.default(600),
+  KILN_RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(60),
+  /** Requests per minute per client IP, before authentication. */
+  KILN_RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(1200),
+  /** Signed output URLs last this long. */
+  KILN_OUTPUT_URL_EXPIRY_SECONDS: positiveInt.default(3600),
+  /** Largest request body. */
+  KILN_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  UPSTASH_REDIS_REST_URL: z.url().optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+});
+export type ApiConfig = z.infer<typeof ApiConfigSchema>;
+
+/** Parses the environment or throws one Error naming every bad variable. */
+export function parseApiConfig(env: Record<string, string | undefined>): ApiConfig {
+  const result = ApiConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new Error(`invalid API configuration: ${problems}`);
+}

@@ -1,0 +1,43 @@
+/**
+ * What the API needs, built once per isolate from its environment: configuration, a Postgres pool
+ * (`prepare: false` for the transaction pooler), the JWT verifier with its JWKS cache, and the rate limiter.
+ */
+import postgres from "postgres";
+import type { Authenticator } from "./auth/require_auth.ts";
+import { jwtVerifier } from "./auth/verify_jwt.ts";
+import { type ApiConfig, parseApiConfig } from "./config.ts";
+import type { LogLine } from "./http/request_context.ts";
+import { postgresLimiter } from "./rate_limit/postgres_limiter.ts";
+import type { RateLimiter } from "./rate_limit/rate_limiter.ts";
+
+export interface ApiDeps {
+  config: ApiConfig;
+  sql: postgres.Sql;
+  auth: Authenticator;
+  limiter: RateLimiter;
+  startedAt: number;
+  version: string;
+  log: LogLine;
+}
+
+export const KILN_VERSION = "0.1.0";
+
+/** Opens what the app needs from `env`; `close()` releases it. */
+export function apiDeps(
+  env: Record<string, string | undefined>,
+  log: LogLine = (entry) => console.log(JSON.stringify(entry)),
+): ApiDeps & { close(): Promise<void> } {
+  const config = parseApiConfig(env);
+  const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: 10, onnotice: () => {} });
+  const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.SUPABASE_JWT_SECRET });
+  return {
+    config,
+    sql,
+    auth: { sql, verifyJwt },
+    limiter: postgresLimiter(sql),
+    startedAt: Date.now(),
+    version: KILN_VERSION,
+    log,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

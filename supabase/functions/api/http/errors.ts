@@ -1,0 +1,42 @@
+/**
+ * Errors become the one envelope {error: {code, message, details?, request_id}} here, and only here: routes
+ * throw KilnError (or let the database's KL SQLSTATEs through), validation failures come from the zod hook.
+ */
+import type { Context } from "hono";
+import {
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorEnvelope,
+  fromDatabaseError,
+  KilnError,
+} from "../../../../shared/errors.ts";
+import type { ApiEnv } from "./api_types.ts";
+
+/** Throws the Kiln error `code`, with the code's default message unless one is given. */
+export function fail(code: ErrorCode, message?: string, details?: Record<string, unknown>): never {
+  throw new KilnError(code, message ?? ERROR_CODES[code].message, details);
+}
+
+/** The JSON response for `error` (any thrown value), logging what is not a Kiln error. */
+export function errorResponse(c: Context<ApiEnv>, error: unknown): Response {
+  const mapped = fromDatabaseError(error);
+  const kiln =
+    mapped instanceof KilnError ? mapped : new KilnError("internal", ERROR_CODES.internal.message, undefined);
+  if (!(mapped instanceof KilnError)) {
+    console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), error: String(error) }));
+  }
+  const body: ErrorEnvelope = {
+    error: {
+      code: kiln.code,
+      message: kiln.message,
+      ...(kiln.details ? { details: kiln.details } : {}),
+      request_id: c.get("requestId") ?? "",
+    },
+  };
+  return c.json(body, kiln.status as 400);
+}
+
+/** zod issues as `{field path: message}`, for the details of a 422. */
+export function fieldErrors(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string> {
+  return Object.fromEntries(issues.map((i) => [i.path.map(String).join(".") || "(body)", i.message]));
+}

@@ -1,0 +1,5 @@
+/** The jobs routes. */
+import type { ApiDeps } from "../deps.ts";
+import type { ApiApp } from "../http/api_types.ts";
+
+export function registerJobRoutes(_app: ApiApp, _deps: ApiDeps): void {}
