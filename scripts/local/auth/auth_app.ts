@@ -1,9 +1,43 @@
-/** GoTrue-compatible subset for supabase-js (to be built). */
+/**
+ * The GoTrue-compatible subset of Supabase Auth that supabase-js needs, mounted by the gateway at /auth/v1:
+ * email signup (auto-confirmed), password and refresh-token grants, the user, logout, and the discovery
+ * endpoints auth-js may call. Users, sessions and refresh tokens live in the database's auth schema, as
+ * GoTrue keeps them, so SQL (the signup trigger, RLS through auth.uid()) sees what a real stack would.
+ */
 import { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
+import { authErrorResponse } from "./errors.ts";
+import { registerLogout } from "./route_logout.ts";
+import { registerSignup } from "./route_signup.ts";
+import { registerToken } from "./route_token.ts";
+import { registerUser } from "./route_user.ts";
 
-export function authApp(_ctx: StackContext): Hono {
+/** The auth app for the gateway's /auth/v1. */
+export function authApp(ctx: StackContext): Hono {
   const app = new Hono();
-  app.all("*", (c) => c.json({ code: 501, error_code: "not_implemented", msg: "not implemented yet" }, 501));
+  app.onError(authErrorResponse);
+  registerSignup(app, ctx);
+  registerToken(app, ctx);
+  registerUser(app, ctx);
+  registerLogout(app, ctx);
+  // An HS256 project publishes no keys: clients verify its tokens through GET /user or the shared secret.
+  app.get("/.well-known/jwks.json", (c) => c.json({ keys: [] }));
+  app.get("/settings", (c) =>
+    c.json({
+      external: { anonymous_users: false, email: true, phone: false },
+      disable_signup: false,
+      mailer_autoconfirm: true,
+      phone_autoconfirm: false,
+      sms_provider: "",
+      saml_enabled: false,
+    }),
+  );
+  app.get("/health", (c) =>
+    c.json({
+      version: "kiln-local",
+      name: "GoTrue",
+      description: "GoTrue is a user registration and authentication API",
+    }),
+  );
   return app;
 }

@@ -1,0 +1,136 @@
+/** Rows of auth.users, and the user JSON GoTrue returns for them. */
+import type postgres from "postgres";
+import { unprocessable } from "./errors.ts";
+
+type Json = Record<string, unknown>;
+
+export interface UserRow {
+  id: string;
+  aud: string;
+  role: string;
+  email: string | null;
+  encrypted_password: string | null;
+  email_confirmed_at: Date | null;
+  last_sign_in_at: Date | null;
+  raw_app_meta_data: Json;
+  raw_user_meta_data: Json;
+  is_anonymous: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What an email signup records as app_metadata (GoTrue's `provider` and `providers`). */
+export const EMAIL_APP_METADATA = { provider: "email", providers: ["email"] };
+
+/** The user with this id, or undefined. */
+export async function findUserById(sql: postgres.Sql, id: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`select * from auth.users where id = ${id}`;
+  return row;
+}
+
+/** The user with this (lowercased) email, or undefined. */
+export async function findUserByEmail(sql: postgres.Sql, email: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`select * from auth.users where lower(email) = ${email}`;
+  return row;
+}
+
+/**
+ * Inserts a confirmed email user (the local stack auto-confirms, like `enable_confirmations = false`); the
+ * auth.users trigger creates its profile. user_metadata is `data` plus the email identity's claims, as GoTrue
+ * merges them. A taken email is GoTrue's 422 user_already_exists.
+ */
+export async function createEmailUser(
+  sql: postgres.Sql,
+  email: string,
+  passwordHash: string,
+  data: Json,
+): Promise<UserRow> {
+  const id = crypto.randomUUID();
+  const appMetadata = sql.json(EMAIL_APP_METADATA);
+  const userMetadata = sql.json({
+    ...data,
+    sub: id,
+    email,
+    email_verified: true,
+    phone_verified: false,
+  } as postgres.JSONValue);
+  const [row] = await sql<UserRow[]>`
+    insert into auth.users (id, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
+    values (${id}, ${email}, ${passwordHash}, now(), ${appMetadata}, ${userMetadata})
+    on conflict (email) do nothing
+    returning *`;
+  if (!row) throw unprocessable("user_already_exists", "User already registered");
+  return row;
+}
+
+/** Records a sign-in (password grant or signup), as GoTrue does when it issues a session. */
+export async function touchLastSignIn(sql: postgres.Sql, user: UserRow): Promise<UserRow> {
+  const [row] = await sql<UserRow[]>`
+    update auth.users set last_sign_in_at = now(), updated_at = now() where id = ${user.id} returning *`;
+  return row;
+}
+
+export interface UserChanges {
+  email?: string;
+  passwordHash?: string;
+  /** Merged into user_metadata key by key; a null value removes its key (GoTrue's UpdateUserMetaData). */
+  data?: Json;
+}
+
+/** Applies PUT /user's changes. A new email already taken by someone else is GoTrue's 422 email_exists. */
+export async function updateUser(sql: postgres.Sql, user: UserRow, changes: UserChanges): Promise<UserRow> {
+  const metadata: Json = { ...user.raw_user_meta_data };
+  for (const [key, value] of Object.entries(changes.data ?? {})) {
+    if (value === null) delete metadata[key];
+    else metadata[key] = value;
+  }
+  if (changes.email) metadata.email = changes.email;
+  const [row] = await sql<UserRow[]>`
+    update auth.users set
+      email = coalesce(${changes.email ?? null}, email),
+      encrypted_password = coalesce(${changes.passwordHash ?? null}, encrypted_password),
+      raw_user_meta_data = ${sql.json(metadata as postgres.JSONValue)},
+      updated_at = now()
+    where id = ${user.id} and not exists (
+      select 1 from auth.users other where lower(other.email) = ${changes.email ?? null} and other.id <> ${user.id})
+    returning *`;
+  if (!row) throw unprocessable("email_exists", "A user with this email address has already been registered");
+  return row;
+}
+
+/**
+ * The user as GoTrue's JSON shows it. GoTrue keeps identities in auth.identities; the local stack has only
+ * email users, so it derives the one email identity from the user row.
+ */
+export function userJson(user: UserRow): Json {
+  const confirmedAt = user.email_confirmed_at?.toISOString();
+  const identityData = { email: user.email, email_verified: true, phone_verified: false, sub: user.id };
+  return {
+    id: user.id,
+    aud: user.aud,
+    role: user.role,
+    email: user.email ?? "",
+    email_confirmed_at: confirmedAt,
+    phone: "",
+    confirmed_at: confirmedAt,
+    last_sign_in_at: user.last_sign_in_at?.toISOString(),
+    app_metadata: user.raw_app_meta_data,
+    user_metadata: user.raw_user_meta_data,
+    identities: [
+      {
+        identity_id: user.id,
+        id: user.id,
+        user_id: user.id,
+        identity_data: identityData,
+        provider: "email",
+        last_sign_in_at: user.last_sign_in_at?.toISOString(),
+        created_at: user.created_at.toISOString(),
+        updated_at: user.updated_at.toISOString(),
+        email: user.email,
+      },
+    ],
+    created_at: user.created_at.toISOString(),
+    updated_at: user.updated_at.toISOString(),
+    is_anonymous: user.is_anonymous,
+  };
+}
