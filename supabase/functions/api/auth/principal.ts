@@ -1,9 +1,7 @@
 /** Who is calling: one type for the rest of the API, whether they came with a user JWT or an API key. */
-import { z } from "zod";
+import type { Scope } from "../../../../shared/api/scopes.ts";
 
-export const SCOPES = ["jobs:read", "jobs:write", "webhooks:manage", "keys:manage", "account:read"] as const;
-export const Scope = z.enum(SCOPES);
-export type Scope = z.infer<typeof Scope>;
+export { SCOPES, Scope } from "../../../../shared/api/scopes.ts";
 
 export interface Principal {
   kind: "user" | "api_key";
