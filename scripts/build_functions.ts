@@ -15,10 +15,14 @@ const names = readdirSync(`${root}supabase/functions`, { withFileTypes: true })
   .map((d) => d.name);
 for (const name of names) {
   const out = `supabase/functions/${name}/dist/index.js`;
-  const result = spawnSync(deno, ["bundle", "--quiet", "--platform=deno", "-o", out, `supabase/functions/${name}/index.ts`], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  const result = spawnSync(
+    deno,
+    ["bundle", "--quiet", "--platform=deno", "-o", out, `supabase/functions/${name}/index.ts`],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
   if (result.status !== 0) process.exit(result.status ?? 1);
   console.log(`bundled ${name} → ${out}`);
 }

@@ -6,6 +6,7 @@
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { redactUrl } from "../db/database.ts";
+import { apiSection } from "./api_requests.ts";
 import { adminUrl, createBenchDatabase } from "./bench_database.ts";
 import { claimSection } from "./claim_cycles.ts";
 import { latencySection } from "./claim_latency.ts";
@@ -18,7 +19,14 @@ import { type BenchRow, type BenchSection, markdownTable } from "./report.ts";
  * Every section, in the order they run. The pgbench ratio needs `claim` to have run before it; `realtime` runs
  * last, since the stack it starts switches the relay's NOTIFY on for the database.
  */
-const sections: BenchSection[] = [createSection, claimSection, latencySection, pgbenchSection, realtimeSection];
+const sections: BenchSection[] = [
+  createSection,
+  claimSection,
+  latencySection,
+  pgbenchSection,
+  apiSection,
+  realtimeSection,
+];
 
 /** A bad command line: reported as one line, without a stack. */
 class UsageError extends Error {}

@@ -10,6 +10,7 @@ import type { ApiDeps } from "./deps.ts";
 import type { ApiApp, ApiEnv } from "./http/api_types.ts";
 import { errorResponse, fail, fieldErrors } from "./http/errors.ts";
 import { requestContext } from "./http/request_context.ts";
+import { ipRateLimit } from "./rate_limit/rate_limit.ts";
 import { registerRoutes } from "./routes/index.ts";
 
 export function newApp(deps: ApiDeps): ApiApp {
@@ -53,6 +54,7 @@ export function newApp(deps: ApiDeps): ApiApp {
       maxAge: 600,
     }),
   );
+  app.use("*", ipRateLimit(deps.limiter, deps.config.KILN_RATE_LIMIT_IP_PER_MINUTE));
   app.use(
     "*",
     bodyLimit({

@@ -21,8 +21,12 @@ export const ApiConfigSchema = FunctionEnv.extend({
   KILN_RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(60),
   /** Requests per minute per client IP, before authentication. */
   KILN_RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(1200),
+  /** How long an Upstash check may take before the request is let through (fail open, with a log line). */
+  KILN_RATE_LIMIT_TIMEOUT_MS: positiveInt.default(500),
   /** Signed output URLs last this long. */
   KILN_OUTPUT_URL_EXPIRY_SECONDS: positiveInt.default(3600),
+  /** Hosts whose job webhooks may use plain http (local receivers, tests), comma-separated; others need https. */
+  KILN_WEBHOOK_HTTP_ALLOW: csv.default([]),
   /** Largest request body. */
   KILN_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   UPSTASH_REDIS_REST_URL: z.url().optional(),

@@ -1,6 +1,7 @@
 /**
  * What the API needs, built once per isolate from its environment: configuration, a Postgres pool
- * (`prepare: false` for the transaction pooler), the JWT verifier with its JWKS cache, and the rate limiter.
+ * (`prepare: false` for the transaction pooler), the JWT verifier with its JWKS cache, and the rate limiter:
+ * Upstash Redis when UPSTASH_REDIS_REST_URL and _TOKEN are set, else the Postgres fallback.
  */
 import postgres from "postgres";
 import type { Authenticator } from "./auth/require_auth.ts";
@@ -9,6 +10,7 @@ import { type ApiConfig, parseApiConfig } from "./config.ts";
 import type { LogLine } from "./http/request_context.ts";
 import { postgresLimiter } from "./rate_limit/postgres_limiter.ts";
 import type { RateLimiter } from "./rate_limit/rate_limiter.ts";
+import { upstashLimiter } from "./rate_limit/upstash_limiter.ts";
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -30,11 +32,25 @@ export function apiDeps(
   const config = parseApiConfig(env);
   const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: 10, onnotice: () => {} });
   const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.SUPABASE_JWT_SECRET });
+  const limiter =
+    config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
+      ? upstashLimiter({
+          url: config.UPSTASH_REDIS_REST_URL,
+          token: config.UPSTASH_REDIS_REST_TOKEN,
+          timeoutMs: config.KILN_RATE_LIMIT_TIMEOUT_MS,
+          log,
+        })
+      : postgresLimiter(sql);
+  const rateLimits = {
+    limiter,
+    readPerMinute: config.KILN_RATE_LIMIT_READ_PER_MINUTE,
+    createPerMinute: config.KILN_RATE_LIMIT_CREATE_PER_MINUTE,
+  };
   return {
     config,
     sql,
-    auth: { sql, verifyJwt },
-    limiter: postgresLimiter(sql),
+    auth: { sql, verifyJwt, rateLimits },
+    limiter,
     startedAt: Date.now(),
     version: KILN_VERSION,
     log,

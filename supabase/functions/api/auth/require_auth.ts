@@ -1,18 +1,21 @@
 /**
- * Route middleware: who is calling (user JWT or API key), and may they call this route (scope, admin).
- * Sets `principal` for the handler.
+ * Route middleware: who is calling (user JWT or API key), counting the call against their rate-limit budget,
+ * and may they call this route (scope, admin). Sets `principal` for the handler.
  */
 import type { MiddlewareHandler } from "hono";
 import type { JWTPayload } from "jose";
 import type postgres from "postgres";
 import type { ApiEnv } from "../http/api_types.ts";
 import { fail } from "../http/errors.ts";
+import { limitPrincipal, type PrincipalRateLimits, type RateBudget } from "../rate_limit/rate_limit.ts";
 import { authenticateApiKey, isApiKey } from "./api_keys.ts";
 import { type Principal, SCOPES, type Scope } from "./principal.ts";
 
 export interface Authenticator {
   sql: postgres.Sql;
   verifyJwt(token: string): Promise<JWTPayload>;
+  /** The per-principal budgets every authenticated request is counted against. */
+  rateLimits: PrincipalRateLimits;
 }
 
 /** The caller of this request, or a 401 naming what is wrong with their credentials. */
@@ -31,13 +34,17 @@ export async function authenticate(auth: Authenticator, headers: Headers): Promi
   return { kind: "user", userId: claims.sub as string, role: profile.role, scopes: SCOPES };
 }
 
-/** Requires a caller, with `scope` (API keys) and, for admin routes, the admin role. */
+/**
+ * Requires a caller, with `scope` (API keys) and, for admin routes, the admin role. The call spends one
+ * request of the caller's `budget`: `create` for job creation, `read` (the default) for everything else.
+ */
 export function requireAuth(
   auth: Authenticator,
-  need: { scope?: Scope; admin?: boolean } = {},
+  need: { scope?: Scope; admin?: boolean; budget?: RateBudget } = {},
 ): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const principal = await authenticate(auth, c.req.raw.headers);
+    await limitPrincipal(c, auth.rateLimits, principal, need.budget ?? "read");
     if (need.scope && !principal.scopes.includes(need.scope)) {
       fail("missing_scope", `This API key lacks the scope "${need.scope}".`, { required_scope: need.scope });
     }

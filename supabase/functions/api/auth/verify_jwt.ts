@@ -11,13 +11,20 @@ export interface JwtVerifierOptions {
   issuer: string;
   /** The legacy HS256 secret, when the project (or local stack) signs with one. */
   secret?: string;
+  /**
+   * How long after a JWKS fetch an unknown `kid` may not trigger another (default 30 s): bounds what tokens
+   * with made-up key ids can cost, while a rotated-in key is picked up within this time.
+   */
+  jwksCooldownMs?: number;
 }
 
 /** A verifier built once per isolate: the JWKS cache lives as long as it does. */
 export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<JWTPayload> {
-  const jwks = createRemoteJWKSet(new URL(`${options.issuer}/.well-known/jwks.json`), { cooldownDuration: 30_000 });
+  const jwks = createRemoteJWKSet(new URL(`${options.issuer}/.well-known/jwks.json`), {
+    cooldownDuration: options.jwksCooldownMs ?? 30_000,
+  });
   const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
-  const claims = { issuer: options.issuer, audience: "authenticated" };
+  const claims = { issuer: options.issuer, audience: "authenticated", requiredClaims: ["exp", "sub"] };
   return async (token) => {
     try {
       const alg = decodeAlg(token);
@@ -31,7 +38,8 @@ export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Pro
       return payload;
     } catch (error) {
       if (error instanceof errors.JWTExpired) fail("token_expired");
-      if (error instanceof errors.JOSEError) fail("invalid_token", `The access token is not valid: ${error.code}.`);
+      if (error instanceof errors.JOSEError)
+        fail("invalid_token", `The access token is not valid (${error.code}): ${error.message}.`);
       throw error;
     }
   };

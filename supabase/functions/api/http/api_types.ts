@@ -11,3 +11,9 @@ export interface ApiEnv {
 }
 
 export type ApiApp = OpenAPIHono<ApiEnv>;
+
+/**
+ * The OpenAPI `security` of routes that take a user's access token or an API key. Typed: the inferred
+ * literal (`never[]` scopes) collapses the handler's validated input to `never`.
+ */
+export const CALLER_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];

@@ -3,6 +3,7 @@
  * throw KilnError (or let the database's KL SQLSTATEs through), validation failures come from the zod hook.
  */
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import {
   ERROR_CODES,
   type ErrorCode,
@@ -19,7 +20,7 @@ export function fail(code: ErrorCode, message?: string, details?: Record<string,
 
 /** The JSON response for `error` (any thrown value), logging what is not a Kiln error. */
 export function errorResponse(c: Context<ApiEnv>, error: unknown): Response {
-  const mapped = fromDatabaseError(error);
+  const mapped = fromHttpException(fromDatabaseError(error));
   const kiln =
     mapped instanceof KilnError ? mapped : new KilnError("internal", ERROR_CODES.internal.message, undefined);
   if (!(mapped instanceof KilnError)) {
@@ -35,6 +36,19 @@ export function errorResponse(c: Context<ApiEnv>, error: unknown): Response {
   };
   return c.json(body, kiln.status as 400);
 }
+
+/** Hono's own refusals (its JSON validator's 400 on a malformed body, the media-type gate's 415) as Kiln errors. */
+function fromHttpException(error: unknown): unknown {
+  if (!(error instanceof HTTPException)) return error;
+  const code = HTTP_EXCEPTION_CODES[error.status];
+  return code ? new KilnError(code, ERROR_CODES[code].message) : error;
+}
+
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "invalid_json",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
 
 /** zod issues as `{field path: message}`, for the details of a 422. */
 export function fieldErrors(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string> {

@@ -1,0 +1,114 @@
+/**
+ * Section `api`: the public API over HTTP on loopback, with API keys, 16 concurrent clients: POST /v1/jobs
+ * (req/s, p50, p99) and GET /v1/jobs/:id (req/s), served in-process under Node (@hono/node-server) and by the
+ * function's entry point under Deno. Each client has its own account and key (creates for one account
+ * serialize on its profile row, which is not what this measures) and its own forwarded address (one IP
+ * budget each). Rate limits are raised so nothing is refused; the Postgres limiter still counts every request.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { newApp } from "../../supabase/functions/api/app.ts";
+import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
+import { apiDeps } from "../../supabase/functions/api/deps.ts";
+import { startDenoApi } from "../../supabase/functions/api/testing/deno_server.ts";
+import type { Database } from "../db/database.ts";
+import { type HttpCall, httpLoad } from "./http_load.ts";
+import type { BenchRow, BenchSection } from "./report.ts";
+import { createOwners, resetJobs } from "./setup.ts";
+import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
+
+const clients = 16;
+const durationMs = 5000;
+const unlimited = "100000000";
+const body = JSON.stringify({
+  type: "txt2img",
+  params: { prompt: "a kiln at dusk", width: 512, height: 512, steps: 4 },
+});
+
+/** One API key (jobs:read, jobs:write) per owner; returns the secrets. */
+async function createKeys(db: Database, owners: string[]): Promise<string[]> {
+  const keys: string[] = [];
+  for (const owner of owners) {
+    const { key, prefix, hash } = await newApiKey();
+    await db.query(
+      "insert into public.api_keys (owner_id, name, prefix, secret_hash, scopes) values ($1, 'bench', $2, $3, $4)",
+      [owner, prefix, hash, ["jobs:read", "jobs:write"]],
+    );
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** Create and get rows for the API at `url`, labelled `host`. */
+async function measure(url: string, host: string, keys: string[]): Promise<BenchRow[]> {
+  const headers = (i: number, json: boolean): Record<string, string> => ({
+    authorization: `Bearer ${keys[i]}`,
+    "x-forwarded-for": `198.51.100.${i + 1}`,
+    ...(json ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } : {}),
+  });
+  const ids: string[][] = keys.map(() => []);
+  const create = await httpLoad(
+    url,
+    clients,
+    durationMs,
+    (i): HttpCall => ({ method: "POST", path: "/api/v1/jobs", headers: headers(i, true), body, expect: 201 }),
+    (text, i) => ids[i].push((JSON.parse(text) as { id: string }).id),
+  );
+  const turn = keys.map(() => 0);
+  const get = await httpLoad(url, clients, durationMs, (i): HttpCall => {
+    const mine = ids[i];
+    return {
+      method: "GET",
+      path: `/api/v1/jobs/${mine[turn[i]++ % mine.length]}`,
+      headers: headers(i, false),
+      expect: 200,
+    };
+  });
+  const line = (what: string, r: typeof create, target: string): BenchRow => ({
+    benchmark: `${what} (${host}, ${clients} clients)`,
+    result: [
+      formatRate(perSecond(r.count, r.elapsedMs), "req/s"),
+      `p50 ${formatMs(percentile(r.samples, 50))}`,
+      `p99 ${formatMs(percentile(r.samples, 99))}`,
+    ].join(", "),
+    target,
+  });
+  return [line("POST /v1/jobs", create, "≥ 500 req/s, p99 < 50 ms"), line("GET /v1/jobs/:id", get, "≥ 2,000 req/s")];
+}
+
+export const apiSection: BenchSection = {
+  name: "api",
+  title: `the API over HTTP, ${clients} clients with API keys, ${durationMs / 1000} s per row, Node and Deno`,
+  async run(ctx) {
+    const owners = await createOwners(ctx.db, clients);
+    const keys = await createKeys(ctx.db, owners);
+    const env = {
+      SUPABASE_URL: "http://127.0.0.1:54321",
+      SUPABASE_DB_URL: ctx.url,
+      KILN_RATE_LIMIT_READ_PER_MINUTE: unlimited,
+      KILN_RATE_LIMIT_CREATE_PER_MINUTE: unlimited,
+      KILN_RATE_LIMIT_IP_PER_MINUTE: unlimited,
+    };
+    const rows: BenchRow[] = [];
+    // Request log lines are dropped under Node, as they are not the server's work; Deno writes them to a pipe.
+    const deps = apiDeps(env, () => {});
+    const server = serve({ fetch: newApp(deps).fetch, port: 0, hostname: "127.0.0.1" });
+    try {
+      await new Promise((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as AddressInfo;
+      rows.push(...(await measure(`http://127.0.0.1:${port}`, "Node, in-process", keys)));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await deps.close();
+    }
+    await resetJobs(ctx.db);
+    const deno = await startDenoApi(env);
+    try {
+      rows.push(...(await measure(deno.url, "Deno", keys)));
+    } finally {
+      await deno.stop();
+      await resetJobs(ctx.db);
+    }
+    return rows;
+  },
+};

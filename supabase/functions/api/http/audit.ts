@@ -1,0 +1,38 @@
+/**
+ * Audit log rows for changes a caller makes (API keys today). Written in the same statement as the change, as
+ * a data-modifying CTE, so a change and its audit row commit together or not at all.
+ */
+import type postgres from "postgres";
+import type { Principal } from "../auth/principal.ts";
+
+/** Who made a change, and from where. */
+export interface AuditActor {
+  kind: Principal["kind"];
+  /** The user's id, or the API key's id when a key made the change. */
+  id: string;
+  /** The owner of the account the change was made in. */
+  userId: string;
+  ip: string | null;
+}
+
+/** The actor for `principal`, calling from `ip`. */
+export function auditActor(principal: Principal, ip: string | null): AuditActor {
+  return { kind: principal.kind, id: principal.apiKeyId ?? principal.userId, userId: principal.userId, ip };
+}
+
+/**
+ * An insert of one audit row per row of the CTE `source` (its `id` is the target): use it as a later CTE of
+ * the statement that makes the change. `details` must hold no secret.
+ */
+export function auditInsert(
+  sql: postgres.Sql,
+  actor: AuditActor,
+  change: { action: string; targetType: string; source: string; details?: Record<string, unknown> },
+): postgres.PendingQuery<postgres.Row[]> {
+  const details = { user_id: actor.userId, ...change.details } as postgres.JSONValue;
+  return sql`
+    insert into public.audit_log (actor_kind, actor_id, action, target_type, target_id, ip, details)
+    select ${actor.kind}, ${actor.id}::uuid, ${change.action}, ${change.targetType}, s.id::text, ${actor.ip}::inet,
+           ${sql.json(details)}
+      from ${sql(change.source)} s`;
+}

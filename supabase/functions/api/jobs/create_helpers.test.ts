@@ -1,0 +1,31 @@
+/** The pure parts of job creation: request fingerprints, Prefer: wait and webhook URLs. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { webhookProblem } from "./job_params.ts";
+import { preferredWait } from "./prefer_wait.ts";
+import { canonicalJson, requestHash } from "./request_hash.ts";
+
+describe("create helpers", () => {
+  it("fingerprint a body whatever its key order", async () => {
+    assert.equal(canonicalJson({ b: [1, { d: 1, c: null }], a: "x" }), '{"a":"x","b":[1,{"c":null,"d":1}]}');
+    assert.equal(await requestHash({ a: 1, b: 2 }), await requestHash({ b: 2, a: 1 }));
+    assert.notEqual(await requestHash({ a: 1 }), await requestHash({ a: 2 }));
+  });
+
+  it("read wait=N from Prefer, capped at 60 s", () => {
+    assert.equal(preferredWait("wait=5"), 5);
+    assert.equal(preferredWait("respond-async, wait=600"), 60);
+    assert.equal(preferredWait("return=minimal"), undefined);
+    assert.equal(preferredWait(undefined), undefined);
+  });
+
+  it("allow https webhooks, and http only to listed hosts", () => {
+    assert.equal(webhookProblem("https://example.com/h", []), undefined);
+    assert.equal(webhookProblem("http://localhost:8080/h", ["localhost"]), undefined);
+    assert.equal(
+      webhookProblem("http://example.com/h", ["localhost"]),
+      "webhook must be an https URL (http only for localhost)",
+    );
+    assert.equal(webhookProblem("not a url", []), "webhook must be an https URL");
+  });
+});

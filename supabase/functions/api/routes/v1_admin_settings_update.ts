@@ -1,0 +1,66 @@
+/**
+ * PATCH /v1/admin/settings: changes deployment settings, chiefly the maintenance switch (while on, job creation
+ * answers 503 `maintenance` with the reason). kiln.create_job reads the setting in its own transaction.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { AdminSettings, AdminSettingsPatchBody } from "../../../../shared/api/admin_settings.ts";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import type { JsonValue } from "../admin/admin_rows.ts";
+import { ADMIN_AUTH_ERRORS, BODY_ERRORS } from "../admin/admin_rows.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+import { fail } from "../http/errors.ts";
+
+export function registerAdminSettingsUpdate(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "patch",
+    path: "/v1/admin/settings",
+    tags: ["Admin"],
+    summary: "Change settings",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { admin: true })] as const,
+    request: { body: { required: true, content: { "application/json": { schema: AdminSettingsPatchBody } } } },
+    responses: {
+      200: {
+        description: "Every setting after the change.",
+        content: { "application/json": { schema: AdminSettings } },
+      },
+      ...errorResponses(...ADMIN_AUTH_ERRORS, ...BODY_ERRORS),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    const changes = Object.entries(body).filter(([, value]) => value !== undefined);
+    if (changes.length === 0) fail("validation_failed", "Give at least one setting to change.", { "(body)": "empty" });
+    const values = Object.fromEntries(
+      changes.map(([key, value]) => [
+        key,
+        key === "maintenance"
+          ? { enabled: body.maintenance?.enabled, reason: body.maintenance?.reason ?? null }
+          : value,
+      ]),
+    );
+    const sql = deps.sql;
+    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      action: "settings.updated",
+      targetType: "settings",
+      source: "s",
+      details: { changes: values },
+    });
+    // The keys are those of the strict schema, each an existing row of kiln.settings.
+    const rows = await sql<{ key: string; value: unknown }[]>`
+      with changes as (select key, value from jsonb_each(${sql.json(values as JsonValue)})),
+      s as (
+        update kiln.settings t set value = changes.value, updated_at = now(), updated_by = ${principal.userId}
+          from changes where t.key = changes.key
+        returning t.key as id, t.value
+      ), a as (${audit})
+      select t.key, coalesce(s.value, t.value) as value
+        from kiln.settings t left join s on s.id = t.key order by t.key`;
+    return c.json(Object.fromEntries(rows.map((r) => [r.key, r.value])), 200);
+  });
+}

@@ -1,0 +1,53 @@
+/** POST /v1/admin/workflows: stores a ComfyUI workflow, global (owner_id null) or for one account. */
+import { createRoute } from "@hono/zod-openapi";
+import { AdminWorkflow, AdminWorkflowCreateBody } from "../../../../shared/api/admin_workflows.ts";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import type { JsonValue } from "../admin/admin_rows.ts";
+import {
+  ADMIN_AUTH_ERRORS,
+  BODY_ERRORS,
+  failOnConstraint,
+  toAdminWorkflow,
+  type WorkflowRow,
+} from "../admin/admin_rows.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+
+export function registerAdminWorkflowsCreate(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "post",
+    path: "/v1/admin/workflows",
+    tags: ["Admin"],
+    summary: "Create a workflow",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { admin: true })] as const,
+    request: { body: { required: true, content: { "application/json": { schema: AdminWorkflowCreateBody } } } },
+    responses: {
+      201: { description: "The stored workflow.", content: { "application/json": { schema: AdminWorkflow } } },
+      ...errorResponses(...ADMIN_AUTH_ERRORS, ...BODY_ERRORS, "not_found", "conflict"),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const body = c.req.valid("json");
+    const sql = deps.sql;
+    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers)), {
+      action: "workflow.created",
+      targetType: "workflow",
+      source: "w",
+      details: { name: body.name, owner_id: body.owner_id ?? null },
+    });
+    const [row] = await sql<WorkflowRow[]>`
+      with w as (
+        insert into public.workflows (owner_id, name, description, job_type, graph, bindings, cost_rule, enabled)
+        values (${body.owner_id ?? null}, ${body.name}, ${body.description ?? null}, ${body.job_type ?? "workflow"},
+                ${sql.json(body.graph as JsonValue)}, ${sql.json((body.bindings ?? {}) as JsonValue)},
+                ${sql.json((body.cost_rule ?? { base: 10 }) as JsonValue)}, ${body.enabled ?? true})
+        returning *
+      ), a as (${audit})
+      select * from w`.catch((error) => failOnConstraint(error, "workflow"));
+    return c.json(toAdminWorkflow(row), 201);
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * POST /v1/jobs/{id}/cancel: a queued job ends canceled (and refunded) now; a running one is asked to stop
+ * (`cancel_requested`) and ends when its worker reports. A finished job cannot be canceled (409).
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { Job } from "../../../../shared/api/job_schema.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { JobIdParams } from "../jobs/job_id_param.ts";
+import { loadJob } from "../jobs/job_view.ts";
+
+export function registerJobsCancel(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "post",
+    path: "/v1/jobs/{id}/cancel",
+    tags: ["Jobs"],
+    summary: "Cancel a job",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "jobs:write" })] as const,
+    request: { params: JobIdParams },
+    responses: {
+      200: {
+        description: "Canceled (queued job) or cancel requested (running job).",
+        content: { "application/json": { schema: Job } },
+      },
+      ...errorResponses(
+        "missing_credentials",
+        "invalid_token",
+        "invalid_api_key",
+        "missing_scope",
+        "not_found",
+        "invalid_state",
+        "validation_failed",
+        "rate_limited",
+      ),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const owner = c.get("principal").userId;
+    await deps.sql`select kiln.cancel_job(${id}, ${owner})`;
+    return c.json(await loadJob(deps.sql, id, owner), 200);
+  });
+}

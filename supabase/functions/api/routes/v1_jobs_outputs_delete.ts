@@ -1,0 +1,62 @@
+/**
+ * DELETE /v1/jobs/{id}/outputs: removes a finished job's output files from Storage and empties its outputs.
+ * Refused (409) while the job is queued or running, since its worker may still be writing them.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { FINAL_STATUSES } from "../../../../shared/job_states.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { fail } from "../http/errors.ts";
+import { JobIdParams } from "../jobs/job_id_param.ts";
+import { jobOutputs } from "../jobs/job_outputs.ts";
+import { OUTPUTS_BUCKET } from "../storage/buckets.ts";
+import type { ObjectStorage } from "../storage/object_storage.ts";
+
+const Deleted = z
+  .object({ job_id: z.uuid(), deleted: z.number().int().openapi({ description: "How many files were removed." }) })
+  .openapi("JobOutputsDeleted");
+
+export function registerJobsOutputsDelete(app: ApiApp, deps: ApiDeps, storage: ObjectStorage): void {
+  const route = createRoute({
+    method: "delete",
+    path: "/v1/jobs/{id}/outputs",
+    tags: ["Jobs"],
+    summary: "Delete a job's outputs",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "jobs:write" })] as const,
+    request: { params: JobIdParams },
+    responses: {
+      200: {
+        description: "The files are gone; the job's outputs are now [].",
+        content: { "application/json": { schema: Deleted } },
+      },
+      ...errorResponses(
+        "missing_credentials",
+        "invalid_token",
+        "invalid_api_key",
+        "missing_scope",
+        "not_found",
+        "invalid_state",
+        "validation_failed",
+        "rate_limited",
+      ),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const owner = c.get("principal").userId;
+    const { status, outputs } = await jobOutputs(deps.sql, id, owner);
+    if (!FINAL_STATUSES.includes(status)) {
+      fail("invalid_state", `Job ${id} is ${status}; delete its outputs once it has finished.`, { status });
+    }
+    // Files first: if Storage fails, the job still lists them and the call can be repeated.
+    await storage.remove(
+      OUTPUTS_BUCKET,
+      outputs.map((o) => o.path),
+    );
+    await deps.sql`update public.jobs set outputs = '[]' where id = ${id} and owner_id = ${owner}`;
+    return c.json({ job_id: id, deleted: outputs.length }, 200);
+  });
+}

@@ -1,0 +1,77 @@
+/** POST /v1/keys: a new API key. The secret is in this response only; the database keeps its hash. */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { ApiKeyCreateBody, ApiKeyCreated } from "../../../../shared/api/keys.ts";
+import { newApiKey } from "../auth/api_keys.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
+
+const DAY_MS = 86_400_000;
+
+export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "post",
+    path: "/v1/keys",
+    tags: ["API keys"],
+    summary: "Create an API key",
+    description: "An API key may only give a new key scopes it holds itself.",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
+    request: { body: { required: true, content: { "application/json": { schema: ApiKeyCreateBody } } } },
+    responses: {
+      201: {
+        description: "The key, with its secret shown this once.",
+        content: { "application/json": { schema: ApiKeyCreated } },
+      },
+      ...errorResponses(
+        "invalid_json",
+        "missing_credentials",
+        "invalid_token",
+        "token_expired",
+        "invalid_api_key",
+        "api_key_revoked",
+        "api_key_expired",
+        "missing_scope",
+        "unsupported_media_type",
+        "validation_failed",
+        "rate_limited",
+      ),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    assertCanGrant(principal, body.scopes);
+    const expiresAt = body.expires_at
+      ? new Date(body.expires_at)
+      : body.expires_in_days
+        ? new Date(Date.now() + body.expires_in_days * DAY_MS)
+        : null;
+    const { key, prefix, hash } = await newApiKey();
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      action: "key.created",
+      targetType: "api_key",
+      source: "k",
+      details: {
+        name: body.name,
+        prefix,
+        scopes: body.scopes,
+        expires_at: expiresAt?.toISOString() ?? null,
+        rate_limit_per_minute: body.rate_limit_per_minute ?? null,
+      },
+    });
+    const [row] = await deps.sql<ApiKeyRow[]>`
+      with k as (
+        insert into public.api_keys (owner_id, name, prefix, secret_hash, scopes, rate_limit_per_minute, expires_at)
+        values (${principal.userId}, ${body.name}, ${prefix}, ${hash}, ${body.scopes},
+                ${body.rate_limit_per_minute ?? null}, ${expiresAt})
+        returning *
+      ), a as (${audit})
+      select ${apiKeyColumns(deps.sql)} from k`;
+    return c.json({ key, api_key: toApiKey(row) }, 201);
+  });
+}

@@ -1,0 +1,60 @@
+/** DELETE /v1/keys/{id}: revoke a key. It stops working at once and stays listed, with `revoked_at`. */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { ApiKeyIdParam } from "../../../../shared/api/keys.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+import { fail } from "../http/errors.ts";
+
+export function registerKeysDelete(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "delete",
+    path: "/v1/keys/{id}",
+    tags: ["API keys"],
+    summary: "Revoke an API key",
+    description: "Revoking a key that is already revoked changes nothing and succeeds.",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
+    request: { params: ApiKeyIdParam },
+    responses: {
+      204: { description: "The key is revoked." },
+      ...errorResponses(
+        "missing_credentials",
+        "invalid_token",
+        "token_expired",
+        "invalid_api_key",
+        "api_key_revoked",
+        "api_key_expired",
+        "missing_scope",
+        "not_found",
+        "validation_failed",
+        "rate_limited",
+      ),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const principal = c.get("principal");
+    const { id } = c.req.valid("param");
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      action: "key.revoked",
+      targetType: "api_key",
+      source: "k",
+    });
+    const [revoked] = await deps.sql`
+      with k as (
+        update public.api_keys set revoked_at = now()
+         where id = ${id} and owner_id = ${principal.userId} and revoked_at is null
+        returning id
+      ), a as (${audit})
+      select id from k`;
+    if (!revoked) {
+      const [existing] = await deps.sql`
+        select 1 from public.api_keys where id = ${id} and owner_id = ${principal.userId}`;
+      if (!existing) fail("not_found", "You have no API key with this id.");
+    }
+    return c.body(null, 204);
+  });
+}

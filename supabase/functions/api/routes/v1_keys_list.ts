@@ -1,0 +1,62 @@
+/** GET /v1/keys: the caller's API keys, newest first, revoked ones included, a page at a time. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { ApiKey } from "../../../../shared/api/keys.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
+import { type ApiKeyRow, apiKeyColumns, toApiKey } from "./api_key_rows.ts";
+
+/** A cursor names the last key of the previous page. */
+const KeyCursor = z.tuple([z.uuid()]);
+
+export function registerKeysList(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "get",
+    path: "/v1/keys",
+    tags: ["API keys"],
+    summary: "List API keys",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
+    request: { query: PageQuery },
+    responses: {
+      200: {
+        description: "A page of keys; secrets are never shown again.",
+        content: { "application/json": { schema: pageSchema(ApiKey, "ApiKeyPage") } },
+      },
+      ...errorResponses(
+        "missing_credentials",
+        "invalid_token",
+        "token_expired",
+        "invalid_api_key",
+        "api_key_revoked",
+        "api_key_expired",
+        "missing_scope",
+        "validation_failed",
+        "rate_limited",
+      ),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const owner = c.get("principal").userId;
+    const { limit, cursor } = c.req.valid("query");
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, KeyCursor)[0];
+    const rows = await deps.sql<ApiKeyRow[]>`
+      select ${apiKeyColumns(deps.sql)}
+        from public.api_keys k
+       where k.owner_id = ${owner}
+         ${
+           after === undefined
+             ? deps.sql``
+             : deps.sql`and (k.created_at, k.id) <
+                 (select c.created_at, c.id from public.api_keys c where c.id = ${after} and c.owner_id = ${owner})`
+         }
+       order by k.created_at desc, k.id desc
+       limit ${limit + 1}`;
+    return c.json(
+      toPage(rows, limit, (row) => [row.id], toApiKey),
+      200,
+    );
+  });
+}

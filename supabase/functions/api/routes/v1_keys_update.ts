@@ -1,0 +1,69 @@
+/** PATCH /v1/keys/{id}: rename a key, change its scopes or its rate limit. Revoked keys stay as they are. */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { ApiKey, ApiKeyIdParam, ApiKeyUpdateBody } from "../../../../shared/api/keys.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+import { fail } from "../http/errors.ts";
+import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
+
+export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "patch",
+    path: "/v1/keys/{id}",
+    tags: ["API keys"],
+    summary: "Change an API key",
+    description: "An API key may only give a key scopes it holds itself.",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
+    request: {
+      params: ApiKeyIdParam,
+      body: { required: true, content: { "application/json": { schema: ApiKeyUpdateBody } } },
+    },
+    responses: {
+      200: { description: "The key as it is now.", content: { "application/json": { schema: ApiKey } } },
+      ...errorResponses(
+        "invalid_json",
+        "missing_credentials",
+        "invalid_token",
+        "token_expired",
+        "invalid_api_key",
+        "api_key_revoked",
+        "api_key_expired",
+        "missing_scope",
+        "not_found",
+        "conflict",
+        "unsupported_media_type",
+        "validation_failed",
+        "rate_limited",
+      ),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const principal = c.get("principal");
+    const { id } = c.req.valid("param");
+    const changes = c.req.valid("json");
+    if (changes.scopes) assertCanGrant(principal, changes.scopes);
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      action: "key.updated",
+      targetType: "api_key",
+      source: "k",
+      details: { changes },
+    });
+    const [row] = await deps.sql<ApiKeyRow[]>`
+      with k as (
+        update public.api_keys set ${deps.sql(changes)}
+         where id = ${id} and owner_id = ${principal.userId} and revoked_at is null
+        returning *
+      ), a as (${audit})
+      select ${apiKeyColumns(deps.sql)} from k`;
+    if (row) return c.json(toApiKey(row), 200);
+    const [existing] = await deps.sql`
+      select 1 from public.api_keys where id = ${id} and owner_id = ${principal.userId}`;
+    if (!existing) fail("not_found", "You have no API key with this id.");
+    return fail("conflict", "This API key is revoked and can no longer change; create a new one.");
+  });
+}

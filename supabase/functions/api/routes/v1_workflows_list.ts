@@ -1,0 +1,46 @@
+/** GET /v1/workflows: the stored workflows the caller can run (global ones and their own), with their inputs. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { Bindings, CostRule } from "../../../../shared/job_types/workflow_bindings.ts";
+import { requireAuth } from "../auth/require_auth.ts";
+import type { ApiDeps } from "../deps.ts";
+import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+
+const Workflow = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string().nullable(),
+    job_type: z.string().openapi({ description: "`workflow`, or the built-in type whose graph it replaces." }),
+    shared: z.boolean().openapi({ description: "true: offered to every account; false: yours." }),
+    inputs: Bindings.openapi({ description: "What `params.inputs` may set, by name." }),
+    cost_rule: CostRule,
+    created_at: z.iso.datetime(),
+  })
+  .openapi("Workflow");
+
+const Workflows = z.object({ data: z.array(Workflow) }).openapi("WorkflowList");
+
+export function registerWorkflowsList(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "get",
+    path: "/v1/workflows",
+    tags: ["Jobs"],
+    summary: "List the workflows you can run",
+    security: CALLER_SECURITY,
+    middleware: [requireAuth(deps.auth, { scope: "jobs:read" })] as const,
+    responses: {
+      200: { description: "Enabled workflows, by name.", content: { "application/json": { schema: Workflows } } },
+      ...errorResponses("missing_credentials", "invalid_token", "invalid_api_key", "missing_scope", "rate_limited"),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const rows = await deps.sql<z.infer<typeof Workflow>[]>`
+      select w.id, w.name, w.description, w.job_type, w.owner_id is null as shared, w.bindings as inputs,
+             w.cost_rule, to_jsonb(w.created_at) #>> '{}' as created_at
+        from public.workflows w
+       where w.enabled and (w.owner_id is null or w.owner_id = ${c.get("principal").userId})
+       order by w.name, w.id`;
+    return c.json({ data: rows }, 200);
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * The API function under real Deno, as Supabase runs it: `deno run` of the entry point (index.ts, which calls
+ * Deno.serve), on a free loopback port (DENO_SERVE_ADDRESS), with the environment given. For tests and the bench.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+/** The Deno that npm installs (package.json devDependencies), so no global install is needed. */
+export const denoBinary = `${root}node_modules/.bin/deno`;
+
+export interface DenoApi {
+  /** http://127.0.0.1:<port>: the function's root (its routes are under /api). */
+  url: string;
+  /** Stops the process and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts the function; rejects with Deno's output if it has not listened within `timeoutMs`. */
+export async function startDenoApi(env: Record<string, string>, timeoutMs = 60_000): Promise<DenoApi> {
+  const child = spawn(denoBinary, ["run", "--allow-all", "--no-prompt", "supabase/functions/api/index.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`deno ${why}:\n${output.slice(-4000)}`));
+    };
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = /Listening on (http:\/\/[\d.]+:\d+)\//.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.once("exit", (code) => fail(`exited with ${code}`));
+  });
+  // Request log lines keep coming; nobody reads them, but the pipes must not fill up.
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return { url, stop: () => stopChild(child) };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
