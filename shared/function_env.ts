@@ -1,6 +1,6 @@
 /**
  * The environment a Kiln Edge Function runs with: what Supabase gives every function, plus Kiln's own
- * settings. Validated once at start; a missing or malformed value stops the function with one clear line.
+ * settings. Each function extends it with its own variables and validates the whole once, at start.
  */
 import { z } from "zod";
 
@@ -13,11 +13,3 @@ export const FunctionEnv = z.object({
   SUPABASE_JWT_SECRET: z.string().min(32).optional(),
 });
 export type FunctionEnv = z.infer<typeof FunctionEnv>;
-
-/** Parses `env` or throws an Error whose message names every bad variable. */
-export function parseFunctionEnv(env: Record<string, string | undefined>): FunctionEnv {
-  const result = FunctionEnv.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  throw new Error(`invalid function environment: ${problems}`);
-}

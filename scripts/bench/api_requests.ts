@@ -88,6 +88,8 @@ export const apiSection: BenchSection = {
       KILN_RATE_LIMIT_READ_PER_MINUTE: unlimited,
       KILN_RATE_LIMIT_CREATE_PER_MINUTE: unlimited,
       KILN_RATE_LIMIT_IP_PER_MINUTE: unlimited,
+      // One connection per client, so requests do not queue for the pool.
+      KILN_DB_POOL_SIZE: String(clients),
     };
     const rows: BenchRow[] = [];
     // Request log lines are dropped under Node, as they are not the server's work; Deno writes them to a pipe.

@@ -15,6 +15,16 @@ export const ErrorEnvelopeSchema = z
   })
   .openapi("Error");
 
+/** What any route that needs a caller can answer about the credentials (JWT or API key). */
+export const CREDENTIAL_ERRORS = [
+  "missing_credentials",
+  "invalid_token",
+  "token_expired",
+  "invalid_api_key",
+  "api_key_revoked",
+  "api_key_expired",
+] as const satisfies readonly ErrorCode[];
+
 /** OpenAPI `responses` entries for the errors a route can answer, grouped by HTTP status. */
 export function errorResponses(...errorCodes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();

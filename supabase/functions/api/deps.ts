@@ -30,7 +30,7 @@ export function apiDeps(
   log: LogLine = (entry) => console.log(JSON.stringify(entry)),
 ): ApiDeps & { close(): Promise<void> } {
   const config = parseApiConfig(env);
-  const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: 10, onnotice: () => {} });
+  const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
   const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.SUPABASE_JWT_SECRET });
   const limiter =
     config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN

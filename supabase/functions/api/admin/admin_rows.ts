@@ -2,20 +2,12 @@
 import type postgres from "postgres";
 import type { AdminWorker } from "../../../../shared/api/admin_workers.ts";
 import type { AdminWorkflow } from "../../../../shared/api/admin_workflows.ts";
+import { CREDENTIAL_ERRORS } from "../../../../shared/api/error_schema.ts";
 import type { ErrorCode } from "../../../../shared/errors.ts";
 import { fail } from "../http/errors.ts";
 
 /** Refusals of requireAuth({admin: true}). */
-export const ADMIN_AUTH_ERRORS: ErrorCode[] = [
-  "missing_credentials",
-  "invalid_token",
-  "token_expired",
-  "invalid_api_key",
-  "api_key_revoked",
-  "api_key_expired",
-  "admin_required",
-  "rate_limited",
-];
+export const ADMIN_AUTH_ERRORS: ErrorCode[] = [...CREDENTIAL_ERRORS, "admin_required", "rate_limited"];
 
 /** Refusals of a JSON body, on top of ADMIN_AUTH_ERRORS. */
 export const BODY_ERRORS: ErrorCode[] = [

@@ -1,7 +1,7 @@
 /** GET /v1/credits/ledger: every change of the caller's credits (grants, charges, refunds), newest first. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { LedgerEntry } from "../../../../shared/api/credits.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
@@ -34,17 +34,7 @@ export function registerCreditsLedger(app: ApiApp, deps: ApiDeps): void {
         description: "A page of ledger entries, newest first.",
         content: { "application/json": { schema: pageSchema(LedgerEntry, "LedgerPage") } },
       },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "token_expired",
-        "invalid_api_key",
-        "api_key_revoked",
-        "api_key_expired",
-        "missing_scope",
-        "validation_failed",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

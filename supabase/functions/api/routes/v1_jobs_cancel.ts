@@ -3,7 +3,7 @@
  * (`cancel_requested`) and ends when its worker reports. A finished job cannot be canceled (409).
  */
 import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { Job } from "../../../../shared/api/job_schema.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -26,9 +26,7 @@ export function registerJobsCancel(app: ApiApp, deps: ApiDeps): void {
         content: { "application/json": { schema: Job } },
       },
       ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
+        ...CREDENTIAL_ERRORS,
         "missing_scope",
         "not_found",
         "invalid_state",

@@ -6,7 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type postgres from "postgres";
 import { CreateJobBody } from "../../../../shared/api/create_job_schema.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { Job, type JobSummary } from "../../../../shared/api/job_schema.ts";
 import { Img2ImgParams } from "../../../../shared/job_types/img2img.ts";
 import { Txt2ImgParams } from "../../../../shared/job_types/txt2img.ts";
@@ -70,9 +70,7 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
       201: jobAnswer("Queued (or replayed): the job, its queue position and warnings."),
       202: jobAnswer("With `Prefer: wait`: still queued or running when the wait passed; poll Location."),
       ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
+        ...CREDENTIAL_ERRORS,
         "insufficient_credits",
         "missing_scope",
         "idempotency_key_reused",

@@ -1,6 +1,6 @@
 /** GET /v1/jobs/{id}: one of the caller's jobs, with its queue position, warnings and (?include=events) its log. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { Job } from "../../../../shared/api/job_schema.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -29,15 +29,7 @@ export function registerJobsGet(app: ApiApp, deps: ApiDeps): void {
     request: { params: JobIdParams, query: Query },
     responses: {
       200: { description: "The job.", content: { "application/json": { schema: Job } } },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
-        "missing_scope",
-        "not_found",
-        "validation_failed",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "not_found", "validation_failed", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

@@ -3,7 +3,7 @@
  * filters by status (comma list), type and creation time.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { JobSummary } from "../../../../shared/api/job_schema.ts";
 import { JOB_STATUSES, type JobStatus } from "../../../../shared/job_states.ts";
 import { requireAuth } from "../auth/require_auth.ts";
@@ -52,14 +52,7 @@ export function registerJobsList(app: ApiApp, deps: ApiDeps): void {
         description: "A page of jobs, newest first.",
         content: { "application/json": { schema: pageSchema(JobSummary, "JobPage") } },
       },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
-        "missing_scope",
-        "validation_failed",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

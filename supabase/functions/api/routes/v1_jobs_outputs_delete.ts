@@ -3,7 +3,7 @@
  * Refused (409) while the job is queued or running, since its worker may still be writing them.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { FINAL_STATUSES } from "../../../../shared/job_states.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -33,9 +33,7 @@ export function registerJobsOutputsDelete(app: ApiApp, deps: ApiDeps, storage: O
         content: { "application/json": { schema: Deleted } },
       },
       ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
+        ...CREDENTIAL_ERRORS,
         "missing_scope",
         "not_found",
         "invalid_state",

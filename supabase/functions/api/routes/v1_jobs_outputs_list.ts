@@ -4,7 +4,7 @@
  * file that is gone (removed by a retention policy) has `url: null`.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { JobOutput } from "../../../../shared/api/job_schema.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -52,15 +52,7 @@ export function registerJobsOutputsList(app: ApiApp, deps: ApiDeps, storage: Obj
     request: { params: JobIdParams, query: Query },
     responses: {
       200: { description: "Each output with a signed URL.", content: { "application/json": { schema: Outputs } } },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
-        "missing_scope",
-        "not_found",
-        "validation_failed",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "not_found", "validation_failed", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

@@ -1,6 +1,6 @@
 /** POST /v1/keys: a new API key. The secret is in this response only; the database keeps its hash. */
 import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKeyCreateBody, ApiKeyCreated } from "../../../../shared/api/keys.ts";
 import { newApiKey } from "../auth/api_keys.ts";
 import { requireAuth } from "../auth/require_auth.ts";
@@ -29,12 +29,7 @@ export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
       },
       ...errorResponses(
         "invalid_json",
-        "missing_credentials",
-        "invalid_token",
-        "token_expired",
-        "invalid_api_key",
-        "api_key_revoked",
-        "api_key_expired",
+        ...CREDENTIAL_ERRORS,
         "missing_scope",
         "unsupported_media_type",
         "validation_failed",

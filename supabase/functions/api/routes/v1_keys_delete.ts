@@ -1,6 +1,6 @@
 /** DELETE /v1/keys/{id}: revoke a key. It stops working at once and stays listed, with `revoked_at`. */
 import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKeyIdParam } from "../../../../shared/api/keys.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -21,18 +21,7 @@ export function registerKeysDelete(app: ApiApp, deps: ApiDeps): void {
     request: { params: ApiKeyIdParam },
     responses: {
       204: { description: "The key is revoked." },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "token_expired",
-        "invalid_api_key",
-        "api_key_revoked",
-        "api_key_expired",
-        "missing_scope",
-        "not_found",
-        "validation_failed",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "not_found", "validation_failed", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

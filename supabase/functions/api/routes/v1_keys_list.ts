@@ -1,6 +1,6 @@
 /** GET /v1/keys: the caller's API keys, newest first, revoked ones included, a page at a time. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKey } from "../../../../shared/api/keys.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -25,17 +25,7 @@ export function registerKeysList(app: ApiApp, deps: ApiDeps): void {
         description: "A page of keys; secrets are never shown again.",
         content: { "application/json": { schema: pageSchema(ApiKey, "ApiKeyPage") } },
       },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "token_expired",
-        "invalid_api_key",
-        "api_key_revoked",
-        "api_key_expired",
-        "missing_scope",
-        "validation_failed",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

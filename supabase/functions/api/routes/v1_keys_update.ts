@@ -1,6 +1,6 @@
 /** PATCH /v1/keys/{id}: rename a key, change its scopes or its rate limit. Revoked keys stay as they are. */
 import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKey, ApiKeyIdParam, ApiKeyUpdateBody } from "../../../../shared/api/keys.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -27,12 +27,7 @@ export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
       200: { description: "The key as it is now.", content: { "application/json": { schema: ApiKey } } },
       ...errorResponses(
         "invalid_json",
-        "missing_credentials",
-        "invalid_token",
-        "token_expired",
-        "invalid_api_key",
-        "api_key_revoked",
-        "api_key_expired",
+        ...CREDENTIAL_ERRORS,
         "missing_scope",
         "not_found",
         "conflict",

@@ -1,6 +1,6 @@
 /** GET /v1/me: the caller's profile, credits, limits and usage this month. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
@@ -31,14 +31,7 @@ export function registerMe(app: ApiApp, deps: ApiDeps): void {
     middleware: [requireAuth(deps.auth, { scope: "account:read" })] as const,
     responses: {
       200: { description: "Profile, credits, limits and usage.", content: { "application/json": { schema: Me } } },
-      ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "token_expired",
-        "invalid_api_key",
-        "missing_scope",
-        "rate_limited",
-      ),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {

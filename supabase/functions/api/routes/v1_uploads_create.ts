@@ -4,7 +4,7 @@
  * workflow inputs of type image).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { strictObject } from "../../../../shared/api/strict_object.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -57,9 +57,7 @@ export function registerUploadsCreate(app: ApiApp, deps: ApiDeps, storage: Objec
         content: { "application/json": { schema: Upload } },
       },
       ...errorResponses(
-        "missing_credentials",
-        "invalid_token",
-        "invalid_api_key",
+        ...CREDENTIAL_ERRORS,
         "missing_scope",
         "unsupported_media_type",
         "validation_failed",

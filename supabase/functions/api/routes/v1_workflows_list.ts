@@ -1,6 +1,6 @@
 /** GET /v1/workflows: the stored workflows the caller can run (global ones and their own), with their inputs. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { Bindings, CostRule } from "../../../../shared/job_types/workflow_bindings.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
@@ -31,7 +31,7 @@ export function registerWorkflowsList(app: ApiApp, deps: ApiDeps): void {
     middleware: [requireAuth(deps.auth, { scope: "jobs:read" })] as const,
     responses: {
       200: { description: "Enabled workflows, by name.", content: { "application/json": { schema: Workflows } } },
-      ...errorResponses("missing_credentials", "invalid_token", "invalid_api_key", "missing_scope", "rate_limited"),
+      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "rate_limited"),
     },
   });
   app.openapi(route, async (c) => {
