@@ -50,6 +50,7 @@ export function newApp(deps: ApiDeps): ApiApp {
         "ratelimit-remaining",
         "ratelimit-reset",
         "idempotent-replayed",
+        "preference-applied",
       ],
       maxAge: 600,
     }),
