@@ -46,23 +46,21 @@ async function measure(url: string, host: string, keys: string[]): Promise<Bench
     "x-forwarded-for": `198.51.100.${i + 1}`,
     ...(json ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } : {}),
   });
-  const ids: string[][] = keys.map(() => []);
-  const create = await httpLoad(
-    url,
-    clients,
-    durationMs,
-    (i): HttpCall => ({ method: "POST", path: "/api/v1/jobs", headers: headers(i, true), body, expect: 201 }),
-    (text, i) => ids[i].push((JSON.parse(text) as { id: string }).id),
-  );
-  const turn = keys.map(() => 0);
-  const get = await httpLoad(url, clients, durationMs, (i): HttpCall => {
-    const mine = ids[i];
-    return {
-      method: "GET",
-      path: `/api/v1/jobs/${mine[turn[i]++ % mine.length]}`,
-      headers: headers(i, false),
-      expect: 200,
-    };
+  const plan = { baseUrl: url, durationMs, warmupMs: 1000 };
+  const create = await httpLoad({
+    ...plan,
+    calls: keys.map((_, i) => [{ method: "POST", path: "/api/v1/jobs", headers: headers(i, true), body, expect: 201 }]),
+    keepBodies: true,
+  });
+  const get = await httpLoad({
+    ...plan,
+    calls: create.bodies.map((bodies, i) =>
+      bodies.map((text): HttpCall => {
+        const { id } = JSON.parse(text) as { id: string };
+        return { method: "GET", path: `/api/v1/jobs/${id}`, headers: headers(i, false), expect: 200 };
+      }),
+    ),
+    keepBodies: false,
   });
   const line = (what: string, r: typeof create, target: string): BenchRow => ({
     benchmark: `${what} (${host}, ${clients} clients)`,

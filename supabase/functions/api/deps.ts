@@ -32,11 +32,12 @@ export function apiDeps(
   const config = parseApiConfig(env);
   const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
   const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.SUPABASE_JWT_SECRET });
+  const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
   const limiter =
-    config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN
+    url && token
       ? upstashLimiter({
-          url: config.UPSTASH_REDIS_REST_URL,
-          token: config.UPSTASH_REDIS_REST_TOKEN,
+          url,
+          token,
           timeoutMs: config.KILN_RATE_LIMIT_TIMEOUT_MS,
           log,
         })
@@ -45,6 +46,7 @@ export function apiDeps(
     limiter,
     readPerMinute: config.KILN_RATE_LIMIT_READ_PER_MINUTE,
     createPerMinute: config.KILN_RATE_LIMIT_CREATE_PER_MINUTE,
+    inDatabase: !(url && token),
   };
   return {
     config,

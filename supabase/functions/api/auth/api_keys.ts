@@ -21,7 +21,8 @@ export function isApiKey(token: string): boolean {
   return token.startsWith(API_KEY_PREFIX);
 }
 
-interface KeyRow {
+/** An API key's row as authentication reads it, with its owner's role. */
+export interface KeyRow {
   id: string;
   owner_id: string;
   secret_hash: string;
@@ -33,6 +34,11 @@ interface KeyRow {
   role: "user" | "admin";
 }
 
+/** The key's prefix, by which its row is found. */
+export function apiKeyPrefix(key: string): string {
+  return key.slice(0, PREFIX_LENGTH);
+}
+
 /** The principal an API key stands for; refused with a precise code when unknown, revoked or expired. */
 export async function authenticateApiKey(sql: postgres.Sql, key: string): Promise<Principal> {
   const hash = await sha256Hex(key);
@@ -40,7 +46,15 @@ export async function authenticateApiKey(sql: postgres.Sql, key: string): Promis
     select k.id, k.owner_id, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
            k.last_used_at, p.role
       from public.api_keys k join public.profiles p on p.id = k.owner_id
-     where k.prefix = ${key.slice(0, PREFIX_LENGTH)}`;
+     where k.prefix = ${apiKeyPrefix(key)}`;
+  return keyPrincipal(sql, row, hash);
+}
+
+/**
+ * The principal of key `row` (found by prefix) for a key hashing to `hash`, or the precise refusal: unknown
+ * (or wrong secret, compared in constant time), revoked, expired. Touches last_used_at at most once a minute.
+ */
+export async function keyPrincipal(sql: postgres.Sql, row: KeyRow | undefined, hash: string): Promise<Principal> {
   if (!row || !timingSafeEqualHex(row.secret_hash, hash)) fail("invalid_api_key");
   if (row.revoked_at) fail("api_key_revoked");
   if (row.expires_at && row.expires_at.getTime() <= Date.now()) fail("api_key_expired");

@@ -8,6 +8,7 @@ import type postgres from "postgres";
 import type { ApiEnv } from "../http/api_types.ts";
 import { fail } from "../http/errors.ts";
 import { limitPrincipal, type PrincipalRateLimits, type RateBudget } from "../rate_limit/rate_limit.ts";
+import { authenticateApiKeyAndLimit } from "./api_key_hit.ts";
 import { authenticateApiKey, isApiKey } from "./api_keys.ts";
 import { type Principal, SCOPES, type Scope } from "./principal.ts";
 
@@ -18,13 +19,18 @@ export interface Authenticator {
   rateLimits: PrincipalRateLimits;
 }
 
-/** The caller of this request, or a 401 naming what is wrong with their credentials. */
-export async function authenticate(auth: Authenticator, headers: Headers): Promise<Principal> {
+/** The credentials a request carries: an API key, else a bearer token (a user's JWT). */
+function credentials(headers: Headers): { apiKey?: string; bearer?: string } {
   const bearer = headers
     .get("authorization")
     ?.match(/^Bearer\s+(.+)$/i)?.[1]
     ?.trim();
-  const apiKey = headers.get("x-api-key")?.trim() ?? (bearer && isApiKey(bearer) ? bearer : undefined);
+  return { apiKey: headers.get("x-api-key")?.trim() ?? (bearer && isApiKey(bearer) ? bearer : undefined), bearer };
+}
+
+/** The caller of this request, or a 401 naming what is wrong with their credentials. */
+export async function authenticate(auth: Authenticator, headers: Headers): Promise<Principal> {
+  const { apiKey, bearer } = credentials(headers);
   if (apiKey) return authenticateApiKey(auth.sql, apiKey);
   if (!bearer) fail("missing_credentials");
   const claims = await auth.verifyJwt(bearer);
@@ -43,8 +49,15 @@ export function requireAuth(
   need: { scope?: Scope; admin?: boolean; budget?: RateBudget } = {},
 ): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const principal = await authenticate(auth, c.req.raw.headers);
-    await limitPrincipal(c, auth.rateLimits, principal, need.budget ?? "read");
+    const budget = need.budget ?? "read";
+    const { apiKey } = credentials(c.req.raw.headers);
+    let principal: Principal;
+    if (apiKey && auth.rateLimits.inDatabase) {
+      principal = await authenticateApiKeyAndLimit(c, auth.sql, auth.rateLimits, apiKey, budget);
+    } else {
+      principal = await authenticate(auth, c.req.raw.headers);
+      await limitPrincipal(c, auth.rateLimits, principal, budget);
+    }
     if (need.scope && !principal.scopes.includes(need.scope)) {
       fail("missing_scope", `This API key lacks the scope "${need.scope}".`, { required_scope: need.scope });
     }

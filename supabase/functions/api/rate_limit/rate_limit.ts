@@ -19,9 +19,15 @@ export interface PrincipalRateLimits {
   limiter: RateLimiter;
   readPerMinute: number;
   createPerMinute: number;
+  /**
+   * Set when `limiter` counts in the API's own database (the Postgres fallback): an API key's lookup and its
+   * hit are then one call (auth/api_key_hit.ts) instead of two round trips.
+   */
+  inDatabase?: boolean;
 }
 
-const WINDOW_SECONDS = 60;
+/** The window of every budget, seconds. */
+export const WINDOW_SECONDS = 60;
 /** The budget whose headers a response shows so far (the one with the fewest requests left). */
 const shown = new WeakMap<Context<ApiEnv>, LimitResult>();
 
@@ -37,6 +43,11 @@ export function ipRateLimit(limiter: RateLimiter, perMinute: number): Middleware
   };
 }
 
+/** The default per-minute limit of `budget`, for principals without a limit of their own. */
+export function defaultLimit(limits: PrincipalRateLimits, budget: RateBudget): number {
+  return budget === "create" ? limits.createPerMinute : limits.readPerMinute;
+}
+
 /** Counts an authenticated request against the principal's `budget`; throws rate_limited when it is spent. */
 export async function limitPrincipal(
   c: Context<ApiEnv>,
@@ -44,10 +55,13 @@ export async function limitPrincipal(
   principal: Principal,
   budget: RateBudget,
 ): Promise<void> {
-  const perMinute =
-    principal.rateLimitPerMinute ?? (budget === "create" ? limits.createPerMinute : limits.readPerMinute);
   const who = principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
-  await spend(c, limits.limiter, `${who}:${budget}`, perMinute, budget);
+  const result = await limits.limiter.limit(
+    `${who}:${budget}`,
+    principal.rateLimitPerMinute ?? defaultLimit(limits, budget),
+    WINDOW_SECONDS,
+  );
+  applyLimit(c, result, budget);
 }
 
 async function spend(
@@ -57,7 +71,14 @@ async function spend(
   perMinute: number,
   budget: RateBudget | "ip",
 ): Promise<void> {
-  const result = await limiter.limit(key, perMinute, WINDOW_SECONDS);
+  applyLimit(c, await limiter.limit(key, perMinute, WINDOW_SECONDS), budget);
+}
+
+/**
+ * Shows `result` in the RateLimit-* headers when it is the tightest budget so far; throws rate_limited (with
+ * Retry-After) when it refused the request.
+ */
+export function applyLimit(c: Context<ApiEnv>, result: LimitResult, budget: RateBudget | "ip"): void {
   const current = shown.get(c);
   if (!result.success || !current || result.remaining < current.remaining) {
     shown.set(c, result);
