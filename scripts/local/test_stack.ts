@@ -51,3 +51,23 @@ export function supabaseTarget(): StackTarget | undefined {
     stop: async () => {},
   };
 }
+
+/** The stacks a client suite runs on: the local one always, a real `supabase start` when the environment names one. */
+export interface TargetCase {
+  name: string;
+  start: () => Promise<StackTarget>;
+  /** Why the case is skipped, or false. */
+  skip: string | false;
+}
+
+export function stackTargets(): TargetCase[] {
+  const supabase = supabaseTarget();
+  return [
+    { name: "local", start: startLocalTarget, skip: false },
+    {
+      name: "supabase",
+      start: async () => supabase as StackTarget,
+      skip: supabase ? false : "KILN_SUPABASE_* not set",
+    },
+  ];
+}

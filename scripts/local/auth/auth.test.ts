@@ -11,20 +11,14 @@ import { createClient, isAuthSessionMissingError, type SupabaseClient } from "@s
 import { decodeJwt } from "jose";
 import postgres from "postgres";
 import WebSocket from "ws";
-import { type StackTarget, startLocalTarget, supabaseTarget } from "../test_stack.ts";
+import { type StackTarget, stackTargets } from "../test_stack.ts";
 
-const targets: Array<{ name: string; start: () => Promise<StackTarget | undefined> }> = [
-  { name: "local", start: startLocalTarget },
-  { name: "supabase", start: async () => supabaseTarget() },
-];
-
-for (const { name, start } of targets) {
-  const skip = name === "supabase" && !supabaseTarget() ? "KILN_SUPABASE_* not set" : false;
+for (const { name, start, skip } of stackTargets()) {
   describe(`auth (${name})`, { skip }, () => {
     let target: StackTarget;
     let sql: postgres.Sql;
     before(async () => {
-      target = (await start()) as StackTarget;
+      target = await start();
       sql = postgres(target.dbUrl, { max: 2, onnotice: () => {} });
     });
     after(async () => {

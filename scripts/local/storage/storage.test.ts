@@ -9,12 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
-import { type StackTarget, startLocalTarget, supabaseTarget } from "../test_stack.ts";
-
-const targets = [
-  { name: "local", start: startLocalTarget, skip: false },
-  { name: "supabase", start: async () => supabaseTarget() as StackTarget, skip: !supabaseTarget() },
-];
+import { type StackTarget, stackTargets } from "../test_stack.ts";
 
 // Node 20 has no global WebSocket, which supabase-js's Realtime client needs even when unused.
 const clientOptions = {
@@ -30,8 +25,8 @@ function refused(error: unknown, statusCode: string, message?: RegExp): void {
   if (message) assert.match(e.message ?? "", message);
 }
 
-for (const target of targets) {
-  describe(`storage on ${target.name}`, { skip: target.skip && "KILN_SUPABASE_* not set" }, () => {
+for (const target of stackTargets()) {
+  describe(`storage on ${target.name}`, { skip: target.skip }, () => {
     let stack: StackTarget;
     let service: SupabaseClient;
     let anon: SupabaseClient;
