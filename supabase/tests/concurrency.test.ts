@@ -3,7 +3,7 @@
  * connection, so these are skipped there). Bounded: the whole file runs in a few seconds.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "../../scripts/db/database.ts";
 import {
@@ -17,24 +17,17 @@ import {
   openConnections,
   sqlstate,
 } from "./helpers/fixtures.ts";
-import { createTestDatabase, type TestDatabase, testServerUrl } from "./helpers/test_database.ts";
+import { useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
+import { testServerUrl } from "./helpers/test_database.ts";
 
 const skip = testServerUrl() ? false : "needs a PostgreSQL server";
 
 describe("concurrency", { skip }, () => {
-  let t: TestDatabase;
-  let db: Database;
-  let url: string;
-  before(async () => {
-    t = await createTestDatabase();
-    db = t.db;
-    url = t.url as string;
-  });
-  after(() => t.drop());
+  const l = useLifecycleDatabase();
 
   /** `n` connections of their own, closed after `fn` whatever it does. */
   async function withConnections<T>(n: number, fn: (connections: Database[]) => Promise<T>): Promise<T> {
-    const connections = await openConnections(url, n);
+    const connections = await openConnections(l.url as string, n);
     try {
       return await fn(connections);
     } finally {
@@ -49,12 +42,12 @@ describe("concurrency", { skip }, () => {
 
   it("8 claimers drain 2,000 jobs, each claimed exactly once", { timeout: 45_000 }, async () => {
     const total = 2000;
-    const owners = await Promise.all([1, 2, 3, 4].map(() => createUser(db)));
-    await db.query("update public.profiles set max_active_jobs = $2 where id = any($1)", [owners, total]);
+    const owners = await Promise.all([1, 2, 3, 4].map(() => createUser(l.db)));
+    await l.db.query("update public.profiles set max_active_jobs = $2 where id = any($1)", [owners, total]);
     // One statement per owner: 500 create_job calls each, through the same function the API calls.
     await Promise.all(
       owners.map((owner) =>
-        db.query(
+        l.db.query(
           `select kiln.create_job(p_owner_id => $1, p_type => 'swarm', p_params => '{}', p_cost => 0)
              from generate_series(1, $2)`,
           [owner, total / owners.length],
@@ -101,7 +94,7 @@ describe("concurrency", { skip }, () => {
       total,
     );
     assert.ok(perClaimer.filter((n) => n > 0).length > 1, `the work was shared: ${perClaimer.join(", ")}`);
-    const [summary] = await db.query<{ jobs: number; succeeded_once: number; started: number; started_jobs: number }>(
+    const [summary] = await l.db.query<{ jobs: number; succeeded_once: number; started: number; started_jobs: number }>(
       `select (select count(*)::int from public.jobs where type = 'swarm') as jobs,
               (select count(*)::int from public.jobs where type = 'swarm' and status = 'succeeded' and attempts = 1)
                 as succeeded_once,
@@ -115,16 +108,16 @@ describe("concurrency", { skip }, () => {
 
   it("re-queues a silent worker's job after its lease, and refuses that worker's late reports", async () => {
     await withConnections(2, async ([first, second]) => {
-      const owner = await createUser(db);
-      const silent = await createWorker(db, ["silent"]);
-      const rescuer = await createWorker(db, ["silent"]);
-      const { job: created } = await createJob(db, owner, { type: "silent" });
+      const owner = await createUser(l.db);
+      const silent = await createWorker(l.db, ["silent"]);
+      const rescuer = await createWorker(l.db, ["silent"]);
+      const { job: created } = await createJob(l.db, owner, { type: "silent" });
       const [held] = await claim(first, silent, 1, ["silent"], 1);
       assert.equal(held.id, created.id);
-      assert.deepEqual(await db.query("select * from kiln.reap_expired_leases()"), [], "not reaped within its lease");
+      assert.deepEqual(await l.db.query("select * from kiln.reap_expired_leases()"), [], "not reaped within its lease");
 
       await sleep(1200);
-      const reaped = await db.query("select * from kiln.reap_expired_leases()");
+      const reaped = await l.db.query("select * from kiln.reap_expired_leases()");
       assert.deepEqual(reaped, [{ job_id: created.id, status: "queued" }]);
       const [rescued] = await claim(second, rescuer, 1, ["silent"]);
       assert.equal(rescued.id, created.id);
@@ -146,7 +139,7 @@ describe("concurrency", { skip }, () => {
         await sqlstate(call(first, "kiln.heartbeat($1, $2, $3)", [held.id, silent, held.fencing_token])),
         "KL006",
       );
-      const [row] = await db.query<JobSummary>("select * from public.jobs where id = $1", [created.id]);
+      const [row] = await l.db.query<JobSummary>("select * from public.jobs where id = $1", [created.id]);
       assert.equal(row.status, "succeeded");
       assert.equal(row.attempts, 2);
       assert.deepEqual(row.outputs, ["out.png"], "the late report did not overwrite the outputs");
@@ -154,7 +147,7 @@ describe("concurrency", { skip }, () => {
   });
 
   it("creates one job, and charges once, for 8 identical requests with one Idempotency-Key", async () => {
-    const owner = await createUser(db);
+    const owner = await createUser(l.db);
     const results = await withConnections(8, (connections) =>
       Promise.all(
         connections.map((conn) => createJob(conn, owner, { cost: 40, idempotencyKey: "same", requestHash: "h1" })),
@@ -163,17 +156,17 @@ describe("concurrency", { skip }, () => {
     const ids = new Set(results.map((r) => r.job.id));
     assert.equal(ids.size, 1, "all 8 got the same job");
     assert.equal(results.filter((r) => r.replayed).length, 7);
-    const [{ jobs, charges }] = await db.query<{ jobs: number; charges: number }>(
+    const [{ jobs, charges }] = await l.db.query<{ jobs: number; charges: number }>(
       `select (select count(*)::int from public.jobs where owner_id = $1 and idempotency_key = 'same') as jobs,
               (select count(*)::int from public.credit_ledger where owner_id = $1 and reason = 'job_charge') as charges`,
       [owner],
     );
     assert.deepEqual({ jobs, charges }, { jobs: 1, charges: 1 });
-    assert.deepEqual(await balances(db, owner), { credits: 2960, ledger: 2960 });
+    assert.deepEqual(await balances(l.db, owner), { credits: 2960, ledger: 2960 });
   });
 
   it("lets exactly as many of 16 concurrent creates through as the balance pays for", async () => {
-    const owner = await createUser(db, { credits: 5 * 70 });
+    const owner = await createUser(l.db, { credits: 5 * 70 });
     const outcomes = await withConnections(16, (connections) =>
       Promise.all(connections.map((conn) => sqlstate(createJob(conn, owner, { type: "budget", cost: 70 })))),
     );
@@ -183,12 +176,12 @@ describe("concurrency", { skip }, () => {
       Array(11).fill("KL003"),
       "the others are refused for insufficient credits",
     );
-    assert.deepEqual(await balances(db, owner), { credits: 0, ledger: 0 });
+    assert.deepEqual(await balances(l.db, owner), { credits: 0, ledger: 0 });
   });
 
   it("lets exactly as many of 16 concurrent creates through as the active-job cap allows", async () => {
-    const owner = await createUser(db);
-    await db.query("update public.profiles set max_active_jobs = 3 where id = $1", [owner]);
+    const owner = await createUser(l.db);
+    await l.db.query("update public.profiles set max_active_jobs = 3 where id = $1", [owner]);
     const outcomes = await withConnections(16, (connections) =>
       Promise.all(connections.map((conn) => sqlstate(createJob(conn, owner, { type: "capped", cost: 10 })))),
     );
@@ -197,11 +190,11 @@ describe("concurrency", { skip }, () => {
       outcomes.filter((o) => o !== undefined),
       Array(13).fill("KL002"),
     );
-    const [{ active }] = await db.query<{ active: number }>(
+    const [{ active }] = await l.db.query<{ active: number }>(
       "select count(*)::int as active from public.jobs where owner_id = $1 and status in ('queued', 'running')",
       [owner],
     );
     assert.equal(active, 3);
-    assert.deepEqual(await balances(db, owner), { credits: 2970, ledger: 2970 });
+    assert.deepEqual(await balances(l.db, owner), { credits: 2970, ledger: 2970 });
   });
 });

@@ -4,8 +4,7 @@
  * A failure prints its step log; rerun it with KILN_TEST_SEED=<seed from the test name>.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Database } from "../../scripts/db/database.ts";
+import { describe, it } from "node:test";
 import {
   balances,
   claim,
@@ -13,12 +12,11 @@ import {
   createJob,
   createUser,
   createWorker,
-  type JobSummary,
   openConnections,
-  setSetting,
   sqlstate,
 } from "./helpers/fixtures.ts";
-import { createTestDatabase, type TestDatabase, testServerUrl } from "./helpers/test_database.ts";
+import { useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
+import { testServerUrl } from "./helpers/test_database.ts";
 
 const seed = Number(process.env.KILN_TEST_SEED ?? 20261123);
 const steps = 300;
@@ -33,19 +31,7 @@ function mulberry32(state: number): () => number {
   };
 }
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-  await setSetting(db, "retry_backoff", { base_seconds: 0, max_seconds: 0 });
-});
-after(() => t.drop());
-
-async function call<T = JobSummary>(sql: string, params: unknown[]): Promise<T> {
-  const [row] = await db.query<{ r: T }>(`select ${sql} as r`, params);
-  return row.r;
-}
+const l = useLifecycleDatabase();
 
 interface Live {
   id: string;
@@ -65,19 +51,19 @@ describe("credits", () => {
     const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[int(xs.length)] : undefined);
 
     const owners = await Promise.all(
-      [0, 1, 2].map(async (i) => ({ id: await createUser(db, { credits: 150 + 100 * i }), grant: 150 + 100 * i })),
+      [0, 1, 2].map(async (i) => ({ id: await createUser(l.db, { credits: 150 + 100 * i }), grant: 150 + 100 * i })),
     );
     // The first owner has a small cap, so that the walk meets KL002 as well as KL003.
     const caps = new Map(owners.map((o, i) => [o.id, i === 0 ? 4 : 20]));
-    await db.query("update public.profiles set max_active_jobs = 4 where id = $1", [owners[0].id]);
-    const workers = [await createWorker(db, ["walk"]), await createWorker(db, ["walk"])];
+    await l.db.query("update public.profiles set max_active_jobs = 4 where id = $1", [owners[0].id]);
+    const workers = [await createWorker(l.db, ["walk"]), await createWorker(l.db, ["walk"])];
     const order = new Map<string, number>();
     const log: string[] = [];
     const done = new Map<string, number>();
 
     /** Queued or running jobs, in creation order (ids are random, so the order of ids would not replay). */
     const live = async (statuses: string[]): Promise<Live[]> => {
-      const rows = await db.query<Live>(
+      const rows = await l.db.query<Live>(
         `select id, owner_id, status, worker_id, fencing_token, attempts, max_attempts, cancel_requested
            from public.jobs where type = 'walk' and status in ('queued', 'running')`,
       );
@@ -105,12 +91,12 @@ describe("credits", () => {
       async create() {
         const owner = owners[int(owners.length)];
         const cost = random() < 0.1 ? 0 : 1 + int(60);
-        const { credits } = await balances(db, owner.id);
+        const { credits } = await balances(l.db, owner.id);
         const active = (await live(["queued", "running"])).filter((j) => j.owner_id === owner.id).length;
         const expected = active >= (caps.get(owner.id) ?? 20) ? "KL002" : credits < cost ? "KL003" : undefined;
         let id: string | undefined;
         const code = await sqlstate(
-          createJob(db, owner.id, { type: "walk", cost, maxAttempts: 1 + int(3) }).then((r) => {
+          createJob(l.db, owner.id, { type: "walk", cost, maxAttempts: 1 + int(3) }).then((r) => {
             id = r.job.id;
           }),
         );
@@ -119,13 +105,13 @@ describe("credits", () => {
         return `${cost} for owner ${owners.indexOf(owner)}: ${code ?? id}`;
       },
       async claim() {
-        const got = await claim(db, workers[int(2)], 1 + int(2), ["walk"]);
+        const got = await claim(l.db, workers[int(2)], 1 + int(2), ["walk"]);
         return got.length ? got.map((c) => c.id).join(", ") : undefined;
       },
       async complete() {
         const j = pick(await live(["running"]));
         if (!j) return undefined;
-        const r = await call("kiln.complete_job($1, $2, $3, '[]')", [j.id, j.worker_id, j.fencing_token]);
+        const r = await l.call("kiln.complete_job($1, $2, $3, '[]')", [j.id, j.worker_id, j.fencing_token]);
         assert.equal(r.status, "succeeded");
         return j.id;
       },
@@ -134,7 +120,7 @@ describe("credits", () => {
         if (!j) return undefined;
         const retryable = random() < 0.6;
         const error = { code: "boom", message: "random failure", retryable };
-        const r = await call("kiln.fail_job($1, $2, $3, $4)", [j.id, j.worker_id, j.fencing_token, error]);
+        const r = await l.call("kiln.fail_job($1, $2, $3, $4)", [j.id, j.worker_id, j.fencing_token, error]);
         assert.equal(r.status, outcome(j, retryable));
         return `${j.id} retryable=${retryable} → ${r.status}`;
       },
@@ -142,32 +128,32 @@ describe("credits", () => {
         // Running jobs are fewer than queued ones; aim at them often enough to exercise report_canceled.
         const j = pick(await live(random() < 0.6 ? ["running"] : ["queued", "running"]));
         if (!j) return undefined;
-        const r = await call("kiln.cancel_job($1, $2)", [j.id, j.owner_id]);
+        const r = await l.call("kiln.cancel_job($1, $2)", [j.id, j.owner_id]);
         assert.equal(r.status, j.status === "queued" ? "canceled" : "running");
         return `${j.id} (${j.status})`;
       },
       async report_canceled() {
         const j = pick((await live(["running"])).filter((x) => x.cancel_requested));
         if (!j) return undefined;
-        const r = await call("kiln.report_canceled($1, $2, $3)", [j.id, j.worker_id, j.fencing_token]);
+        const r = await l.call("kiln.report_canceled($1, $2, $3)", [j.id, j.worker_id, j.fencing_token]);
         assert.equal(r.status, "canceled");
         return j.id;
       },
       async reap() {
         const j = pick(await live(["running"]));
         if (!j) return undefined;
-        await db.query("update public.jobs set lease_expires_at = now() - interval '1 second' where id = $1", [j.id]);
-        const reaped = await db.query("select * from kiln.reap_expired_leases()");
+        await l.db.query("update public.jobs set lease_expires_at = now() - interval '1 second' where id = $1", [j.id]);
+        const reaped = await l.db.query("select * from kiln.reap_expired_leases()");
         assert.deepEqual(reaped, [{ job_id: j.id, status: outcome(j, true) }]);
-        const late = call("kiln.complete_job($1, $2, $3, '[]')", [j.id, j.worker_id, j.fencing_token]);
+        const late = l.call("kiln.complete_job($1, $2, $3, '[]')", [j.id, j.worker_id, j.fencing_token]);
         assert.equal(await sqlstate(late), "KL006", "the silent worker's late report is refused");
         return `${j.id} → ${outcome(j, true)}`;
       },
       async expire() {
         const j = pick(await live(["queued", "running"]));
         if (!j) return undefined;
-        await db.query("update public.jobs set deadline = now() - interval '1 second' where id = $1", [j.id]);
-        const expired = await db.query("select * from kiln.expire_deadlines()");
+        await l.db.query("update public.jobs set deadline = now() - interval '1 second' where id = $1", [j.id]);
+        const expired = await l.db.query("select * from kiln.expire_deadlines()");
         assert.deepEqual(expired, [{ job_id: j.id, previous_status: j.status }]);
         return j.id;
       },
@@ -176,7 +162,7 @@ describe("credits", () => {
     const totalWeight = names.reduce((sum, name) => sum + weights[name], 0);
 
     const checkBalances = async (when: string) => {
-      const rows = await db.query<{ id: string; credits: number; ledger: number; held: number }>(
+      const rows = await l.db.query<{ id: string; credits: number; ledger: number; held: number }>(
         `select p.id, p.credits,
                 (select coalesce(sum(l.delta), 0)::bigint from public.credit_ledger l where l.owner_id = p.id) as ledger,
                 (select coalesce(sum(j.cost), 0)::bigint from public.jobs j
@@ -207,9 +193,9 @@ describe("credits", () => {
     // Settle what is left, so that every job has its final charge and refund.
     for (const j of await live(["queued", "running"])) {
       if (j.status === "running") {
-        await call("kiln.complete_job($1, $2, $3, '[]')", [j.id, j.worker_id, j.fencing_token]);
+        await l.call("kiln.complete_job($1, $2, $3, '[]')", [j.id, j.worker_id, j.fencing_token]);
       } else {
-        await call("kiln.cancel_job($1, $2)", [j.id, j.owner_id]);
+        await l.call("kiln.cancel_job($1, $2)", [j.id, j.owner_id]);
       }
     }
     await checkBalances("after settling");
@@ -217,7 +203,7 @@ describe("credits", () => {
       assert.ok(done.get(name), `the walk ran ${name}: ${JSON.stringify(Object.fromEntries(done))}`);
     }
 
-    const jobs = await db.query<{ id: string; status: string; cost: number; charges: number[]; refunds: number[] }>(
+    const jobs = await l.db.query<{ id: string; status: string; cost: number; charges: number[]; refunds: number[] }>(
       `select j.id, j.status, j.cost,
               array(select -l.delta from public.credit_ledger l where l.job_id = j.id and l.reason = 'job_charge') charges,
               array(select l.delta from public.credit_ledger l where l.job_id = j.id and l.reason = 'job_refund') refunds
@@ -245,10 +231,10 @@ describe("credits", () => {
     skip: testServerUrl() ? false : "needs a PostgreSQL server",
   }, async () => {
     const random = mulberry32(seed);
-    const owner = await createUser(db, { credits: 400 });
-    await db.query("update public.profiles set max_active_jobs = 100 where id = $1", [owner]);
+    const owner = await createUser(l.db, { credits: 400 });
+    await l.db.query("update public.profiles set max_active_jobs = 100 where id = $1", [owner]);
     const costs = Array.from({ length: 20 }, () => 10 + Math.floor(random() * 70));
-    const connections = await openConnections(t.url as string, costs.length);
+    const connections = await openConnections(l.url as string, costs.length);
     let outcomes: (string | undefined)[];
     try {
       outcomes = await Promise.all(
@@ -259,7 +245,7 @@ describe("credits", () => {
     }
     assert.deepEqual(new Set(outcomes.filter((o) => o !== undefined)), new Set(["KL003"]), "refusals are KL003");
     const charged = costs.filter((_, i) => outcomes[i] === undefined);
-    const { credits, ledger } = await balances(db, owner);
+    const { credits, ledger } = await balances(l.db, owner);
     assert.ok(credits >= 0);
     assert.equal(credits, ledger);
     assert.equal(credits, 400 - charged.reduce((a, b) => a + b, 0));

@@ -1,0 +1,155 @@
+/** Sweeps (expired leases, deadlines), queue position, and what each transition publishes. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { balances, claim, createJob, createUser, createWorker } from "./helpers/fixtures.ts";
+import { refused, useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
+
+const l = useLifecycleDatabase();
+
+describe("sweeps", () => {
+  it("re-queues a job whose lease lapsed, and refuses the silent worker's late report", async () => {
+    const owner = await createUser(l.db);
+    const silent = await createWorker(l.db, ["reap"]);
+    const rescuer = await createWorker(l.db, ["reap"]);
+    const { job: created } = await createJob(l.db, owner, { type: "reap" });
+    const [c] = await claim(l.db, silent, 1, ["reap"]);
+    await l.db.query("update public.jobs set lease_expires_at = now() - interval '1 second' where id = $1", [c.id]);
+    const reaped = await l.db.query("select * from kiln.reap_expired_leases() where job_id = $1", [created.id]);
+    assert.deepEqual(reaped, [{ job_id: created.id, status: "queued" }]);
+    const [again] = await claim(l.db, rescuer, 1, ["reap"]);
+    assert.equal(again.id, created.id);
+    assert.ok(again.fencing_token > c.fencing_token);
+    await refused(l.call("kiln.complete_job($1, $2, $3, '[]')", [c.id, silent, c.fencing_token]), "lease_lost");
+    const done = await l.call("kiln.complete_job($1, $2, $3, '[]')", [again.id, rescuer, again.fencing_token]);
+    assert.equal(done.status, "succeeded");
+    const [requeued] = await l.db.query<{ data: { reason: string } }>(
+      "select data from public.job_events where job_id = $1 and type = 'job.queued' order by seq desc limit 1",
+      [created.id],
+    );
+    assert.equal(requeued.data.reason, "lease_expired");
+  });
+
+  it("fails and refunds a lapsed job with no attempt left, and cancels one with a pending cancel", async () => {
+    const owner = await createUser(l.db);
+    const worker = await createWorker(l.db, ["reap_final"]);
+    const { job: last } = await createJob(l.db, owner, { type: "reap_final", maxAttempts: 1, cost: 20 });
+    const { job: canceling } = await createJob(l.db, owner, { type: "reap_final", cost: 20 });
+    await claim(l.db, worker, 2, ["reap_final"]);
+    await l.call("kiln.cancel_job($1, $2)", [canceling.id, owner]);
+    await l.db.query("update public.jobs set lease_expires_at = now() - interval '1 second' where owner_id = $1", [
+      owner,
+    ]);
+    const reaped = await l.db.query<{ job_id: string; status: string }>(
+      "select r.* from kiln.reap_expired_leases() r join public.jobs j on j.id = r.job_id where j.owner_id = $1",
+      [owner],
+    );
+    const outcome = Object.fromEntries(reaped.map((r) => [r.job_id, r.status]));
+    assert.deepEqual(outcome, { [last.id]: "failed", [canceling.id]: "canceled" });
+    assert.equal((await l.job(last.id)).error?.code, "lease_expired");
+    assert.deepEqual(await balances(l.db, owner), { credits: 3000, ledger: 3000 });
+  });
+
+  it("fails queued and running jobs past their deadline with deadline_exceeded, refunded", async () => {
+    const owner = await createUser(l.db);
+    const worker = await createWorker(l.db, ["deadline"]);
+    const { job: running } = await createJob(l.db, owner, { type: "deadline", deadlineSeconds: 60, cost: 10 });
+    await claim(l.db, worker, 1, ["deadline"]);
+    const { job: queued } = await createJob(l.db, owner, { type: "deadline", deadlineSeconds: 60, cost: 10 });
+    await l.db.query("update public.jobs set deadline = now() - interval '1 second' where owner_id = $1", [owner]);
+    const expired = await l.db.query<{ job_id: string; previous_status: string }>(
+      "select e.* from kiln.expire_deadlines() e join public.jobs j on j.id = e.job_id where j.owner_id = $1",
+      [owner],
+    );
+    assert.deepEqual(Object.fromEntries(expired.map((r) => [r.job_id, r.previous_status])), {
+      [running.id]: "running",
+      [queued.id]: "queued",
+    });
+    for (const id of [running.id, queued.id]) {
+      const row = await l.job(id);
+      assert.equal(row.status, "failed");
+      assert.equal(row.error?.code, "deadline_exceeded");
+    }
+    assert.deepEqual(await balances(l.db, owner), { credits: 3000, ledger: 3000 });
+  });
+});
+describe("queue position", () => {
+  it("counts the claimable jobs of the same type ahead, and the online workers that can run it", async () => {
+    const owner = await createUser(l.db);
+    await createWorker(l.db, ["position"]);
+    const stale = await createWorker(l.db, ["position"]);
+    await l.db.query("update public.workers set last_seen_at = now() - interval '1 hour' where id = $1", [stale]);
+    const first = await createJob(l.db, owner, { type: "position" });
+    const second = await createJob(l.db, owner, { type: "position" });
+    const urgent = await createJob(l.db, owner, { type: "position", priority: 10 });
+    const pos = async (id: string) =>
+      l.call<{ position: number; workers_online: number }>("kiln.queue_position($1)", [id]);
+    assert.equal((await pos(urgent.job.id)).position, 1);
+    assert.equal((await pos(first.job.id)).position, 2);
+    assert.equal((await pos(second.job.id)).position, 3);
+    assert.equal((await pos(second.job.id)).workers_online, 1);
+  });
+});
+describe("notifications", () => {
+  it("broadcasts each change to the owner's private topic and wakes workers on the public queue topic", async () => {
+    const owner = await createUser(l.db);
+    const { job: created } = await createJob(l.db, owner, { type: "notify" });
+    const messages = await l.db.query<{
+      topic: string;
+      event: string;
+      private: boolean;
+      payload: Record<string, unknown>;
+    }>(
+      "select topic, event, private, payload from realtime.messages where payload->'job'->>'id' = $1 or (topic = 'kiln:queue' and payload->>'type' = 'notify')",
+      [created.id],
+    );
+    const userTopic = messages.find((m) => m.topic === `user:${owner}`);
+    assert.ok(userTopic, "owner topic got the job");
+    assert.equal(userTopic.private, true);
+    assert.equal(userTopic.event, "job.queued");
+    const wake = messages.find((m) => m.topic === "kiln:queue");
+    assert.ok(wake, "queue topic got a wake-up");
+    assert.equal(wake.private, false);
+    assert.deepEqual(wake.payload, { type: "notify", priority: 0 }, "the wake-up carries no user data");
+  });
+
+  it("writes one outbox row per matching endpoint and per-job webhook, and coalesces unsent progress", async () => {
+    const owner = await createUser(l.db);
+    const worker = await createWorker(l.db, ["outbox"]);
+    const endpoint = async (events: string[]) =>
+      (
+        await l.db.query<{ id: string }>(
+          "insert into public.webhook_endpoints (owner_id, url, secret, events) values ($1, 'https://hooks.example.test/k', 'whsec_x', $2) returning id",
+          [owner, events],
+        )
+      )[0].id;
+    const all = await endpoint(["*"]);
+    const finals = await endpoint(["job.succeeded", "job.failed"]);
+    await endpoint(["job.canceled"]);
+    const { job: created } = await createJob(l.db, owner, {
+      type: "outbox",
+      webhookUrl: "https://example.test/job-hook",
+    });
+    const [c] = await claim(l.db, worker, 1, ["outbox"]);
+    for (const value of [1, 2, 3]) {
+      await l.call("kiln.heartbeat($1, $2, $3, 'executing', $4)", [c.id, worker, c.fencing_token, { value, max: 3 }]);
+    }
+    await l.call("kiln.complete_job($1, $2, $3, '[]')", [c.id, worker, c.fencing_token]);
+    const rows = await l.db.query<{
+      endpoint_id: string | null;
+      event_type: string;
+      payload: { id: string; data: { progress: { value: number } } };
+    }>(
+      "select endpoint_id, event_type, payload from public.webhook_deliveries where job_id = $1 order by created_at, event_type",
+      [created.id],
+    );
+    const summary = (target: string | null) => rows.filter((r) => r.endpoint_id === target).map((r) => r.event_type);
+    assert.deepEqual(summary(all), ["job.queued", "job.started", "job.progress", "job.succeeded"]);
+    assert.deepEqual(summary(finals), ["job.succeeded"]);
+    assert.deepEqual(summary(null), ["job.queued", "job.started", "job.progress", "job.succeeded"]);
+    const progress = rows.filter((r) => r.event_type === "job.progress");
+    assert.ok(
+      progress.every((r) => r.payload.data.progress.value === 3),
+      "coalesced to the latest tick",
+    );
+  });
+});
