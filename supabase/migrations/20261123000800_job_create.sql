@@ -2,7 +2,8 @@
 
 /**
  * Creates a job for `p_owner_id`, or returns the job an earlier identical request created.
- * Returns {job: <summary>, replayed: boolean}. Refusals, in the order they are checked:
+ * Returns {job: <summary>, replayed: boolean, queue: kiln.queue_position} (the queue, so the API answers in one
+ * round trip). Refusals, in the order they are checked:
  *   KL010 no such profile · KL004 Idempotency-Key reused with another request · KL001 maintenance
  *   · KL002 too many queued + running jobs · KL003 not enough credits.
  * The caller (the API) validates params with the job type's schema and computes the cost.
@@ -45,7 +46,7 @@ begin
         raise exception 'Idempotency-Key "%" was already used with a different request', p_idempotency_key
           using errcode = 'KL004', detail = jsonb_build_object('job_id', v_job.id)::text;
       end if;
-      return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', true);
+      return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', true, 'queue', kiln.queue_position(v_job.id));
     end if;
   end if;
 
@@ -87,7 +88,7 @@ begin
     perform kiln.post_credits(p_owner_id, -p_cost, 'job_charge', v_job.id);
   end if;
   perform kiln.record_job_event(v_job, 'job.queued', jsonb_build_object('reason', 'created'));
-  return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', false);
+  return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', false, 'queue', kiln.queue_position(v_job.id));
 end $$;
 grant execute on function kiln.create_job(uuid, text, jsonb, bigint, uuid, uuid, integer, integer, integer, text, text, text, text[], jsonb)
   to service_role;

@@ -6,18 +6,20 @@ import type postgres from "postgres";
 import type { Job, JobSummary } from "../../../../shared/api/job_schema.ts";
 import { fail } from "../http/errors.ts";
 
-interface QueueInfo {
+/** What kiln.queue_position answers. */
+export interface QueueInfo {
   status: string;
   position: number | null;
   workers_online: number;
 }
 
-/** The warnings a client should see about `job` right now. */
-export function jobWarnings(job: JobSummary, queue: QueueInfo): string[] {
-  if (job.status === "queued" && queue.workers_online === 0) {
-    return [`No online worker can run ${job.type} jobs right now; the job will wait in the queue.`];
-  }
-  return [];
+/** The job as the API answers it: the summary, its place in the queue, and what the client should know now. */
+export function jobView(job: JobSummary, queue: QueueInfo): Job {
+  const warnings =
+    job.status === "queued" && queue.workers_online === 0
+      ? [`No online worker can run ${job.type} jobs right now; the job will wait in the queue.`]
+      : [];
+  return { ...job, queue: { position: queue.position, workers_online: queue.workers_online }, warnings };
 }
 
 /** `owner`'s job `id` with its queue position and warnings (and events, if asked), or 404. */
@@ -31,11 +33,7 @@ export async function loadJob(
     select kiln.job_summary(j) as job, kiln.queue_position(j.id) as queue
       from public.jobs j where j.id = ${id} and j.owner_id = ${owner}`;
   if (!row) fail("not_found", `No job ${id}.`);
-  const job: Job = {
-    ...row.job,
-    queue: { position: row.queue.position, workers_online: row.queue.workers_online },
-    warnings: jobWarnings(row.job, row.queue),
-  };
+  const job = jobView(row.job, row.queue);
   if (options.events) {
     job.events = await sql<NonNullable<Job["events"]>>`
       select e.id, e.type, e.status, e.data, to_jsonb(e.created_at) #>> '{}' as created_at
