@@ -29,7 +29,7 @@ const body = JSON.stringify({
 async function createKeys(db: Database, owners: string[]): Promise<string[]> {
   const keys: string[] = [];
   for (const owner of owners) {
-    const { key, prefix, hash } = await newApiKey();
+    const { key, prefix, hash } = newApiKey();
     await db.query(
       "insert into public.api_keys (owner_id, name, prefix, secret_hash, scopes) values ($1, 'bench', $2, $3, $4)",
       [owner, prefix, hash, ["jobs:read", "jobs:write"]],

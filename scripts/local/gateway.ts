@@ -16,7 +16,12 @@ import { storageApp } from "./storage/storage_app.ts";
 /** The HTTP app of the gateway. */
 export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, functions: Map<string, ServedFunction>): Hono {
   const app = new Hono();
-  app.use("*", cors({ origin: "*", exposeHeaders: ["x-request-id", "content-range", "x-supabase-api-version"] }));
+  // The platform's own services answer CORS; functions answer it themselves, as on Supabase.
+  const platformCors = cors({
+    origin: "*",
+    exposeHeaders: ["x-request-id", "content-range", "x-supabase-api-version"],
+  });
+  for (const service of ["/auth/v1/*", "/storage/v1/*", "/realtime/v1/*", "/"]) app.use(service, platformCors);
   app.route("/auth/v1", authApp(ctx));
   app.route("/storage/v1", storageApp(ctx));
   app.route("/realtime/v1", realtime.app);

@@ -21,6 +21,16 @@ export const ApiConfigSchema = FunctionEnv.extend({
   KILN_RATE_LIMIT_CREATE_PER_MINUTE: positiveInt.default(60),
   /** Requests per minute per client IP, before authentication. */
   KILN_RATE_LIMIT_IP_PER_MINUTE: positiveInt.default(1200),
+  /**
+   * How often the Postgres limiter sends the hits this isolate admitted (ms). Isolates see each other's hits
+   * this late, so together they may admit up to this long's worth of extra requests.
+   */
+  KILN_RATE_LIMIT_SYNC_MS: positiveInt.default(250),
+  /**
+   * How long an isolate keeps an API key's row (s; 0 = never). A key revoked or changed in another isolate
+   * keeps working there this long; the isolate that revokes it forgets it at once.
+   */
+  KILN_API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(5),
   /** How long an Upstash check may take before the request is let through (fail open, with a log line). */
   KILN_RATE_LIMIT_TIMEOUT_MS: positiveInt.default(500),
   /** Signed output URLs last this long. */

@@ -4,6 +4,7 @@
  * Upstash Redis when UPSTASH_REDIS_REST_URL and _TOKEN are set, else the Postgres fallback.
  */
 import postgres from "postgres";
+import { apiKeyCache } from "./auth/api_key_cache.ts";
 import type { Authenticator } from "./auth/require_auth.ts";
 import { jwtVerifier } from "./auth/verify_jwt.ts";
 import { type ApiConfig, parseApiConfig } from "./config.ts";
@@ -41,21 +42,23 @@ export function apiDeps(
           timeoutMs: config.KILN_RATE_LIMIT_TIMEOUT_MS,
           log,
         })
-      : postgresLimiter(sql);
+      : postgresLimiter(sql, { syncMs: config.KILN_RATE_LIMIT_SYNC_MS, log });
   const rateLimits = {
     limiter,
     readPerMinute: config.KILN_RATE_LIMIT_READ_PER_MINUTE,
     createPerMinute: config.KILN_RATE_LIMIT_CREATE_PER_MINUTE,
-    inDatabase: !(url && token),
   };
   return {
     config,
     sql,
-    auth: { sql, verifyJwt, rateLimits },
+    auth: { sql, keyCache: apiKeyCache(config.KILN_API_KEY_CACHE_SECONDS * 1000), verifyJwt, rateLimits },
     limiter,
     startedAt: Date.now(),
     version: KILN_VERSION,
     log,
-    close: () => sql.end({ timeout: 5 }),
+    close: async () => {
+      await limiter.close();
+      await sql.end({ timeout: 5 });
+    },
   };
 }

@@ -3,7 +3,9 @@
  * key; found by its prefix, then compared in constant time.
  */
 import type postgres from "postgres";
+import { sha256Hex } from "../../../../shared/sha256_hex.ts";
 import { fail } from "../http/errors.ts";
+import type { ApiKeyCache } from "./api_key_cache.ts";
 import type { Principal, Scope } from "./principal.ts";
 
 export const API_KEY_PREFIX = "kiln_sk_";
@@ -11,9 +13,9 @@ const PREFIX_LENGTH = API_KEY_PREFIX.length + 12;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** A new key (shown once) and what is stored of it. */
-export async function newApiKey(): Promise<{ key: string; prefix: string; hash: string }> {
+export function newApiKey(): { key: string; prefix: string; hash: string } {
   const key = API_KEY_PREFIX + randomString(52);
-  return { key, prefix: key.slice(0, PREFIX_LENGTH), hash: await sha256Hex(key) };
+  return { key, prefix: key.slice(0, PREFIX_LENGTH), hash: sha256Hex(key) };
 }
 
 /** Whether a bearer token looks like an API key rather than a JWT. */
@@ -39,27 +41,28 @@ export function apiKeyPrefix(key: string): string {
   return key.slice(0, PREFIX_LENGTH);
 }
 
-/** The principal an API key stands for; refused with a precise code when unknown, revoked or expired. */
-export async function authenticateApiKey(sql: postgres.Sql, key: string): Promise<Principal> {
-  const hash = await sha256Hex(key);
-  const [row] = await sql<KeyRow[]>`
-    select k.id, k.owner_id, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
-           k.last_used_at, p.role
-      from public.api_keys k join public.profiles p on p.id = k.owner_id
-     where k.prefix = ${apiKeyPrefix(key)}`;
-  return keyPrincipal(sql, row, hash);
-}
-
 /**
- * The principal of key `row` (found by prefix) for a key hashing to `hash`, or the precise refusal: unknown
- * (or wrong secret, compared in constant time), revoked, expired. Touches last_used_at at most once a minute.
+ * The principal an API key stands for; refused with a precise code when unknown (or the secret is wrong,
+ * compared in constant time), revoked or expired. The key's row comes from `cache` when it is there.
+ * Touches last_used_at at most once a minute per key, not once per request.
  */
-export async function keyPrincipal(sql: postgres.Sql, row: KeyRow | undefined, hash: string): Promise<Principal> {
+export async function authenticateApiKey(sql: postgres.Sql, cache: ApiKeyCache, key: string): Promise<Principal> {
+  const hash = sha256Hex(key);
+  const prefix = apiKeyPrefix(key);
+  let row = cache.get(prefix);
+  if (!row) {
+    [row] = await sql<KeyRow[]>`
+      select k.id, k.owner_id, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
+             k.last_used_at, p.role
+        from public.api_keys k join public.profiles p on p.id = k.owner_id
+       where k.prefix = ${prefix}`;
+    if (row) cache.set(prefix, row);
+  }
   if (!row || !timingSafeEqualHex(row.secret_hash, hash)) fail("invalid_api_key");
   if (row.revoked_at) fail("api_key_revoked");
   if (row.expires_at && row.expires_at.getTime() <= Date.now()) fail("api_key_expired");
-  // At most one write a minute per key, not one per request.
   if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+    row.last_used_at = new Date();
     await sql`update public.api_keys set last_used_at = now() where id = ${row.id}`;
   }
   return {
@@ -70,12 +73,6 @@ export async function keyPrincipal(sql: postgres.Sql, row: KeyRow | undefined, h
     apiKeyId: row.id,
     rateLimitPerMinute: row.rate_limit_per_minute ?? undefined,
   };
-}
-
-/** Hex SHA-256 of `text`. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Compares two equal-length hex strings without an early exit. */

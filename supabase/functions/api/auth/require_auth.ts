@@ -8,12 +8,14 @@ import type postgres from "postgres";
 import type { ApiEnv } from "../http/api_types.ts";
 import { fail } from "../http/errors.ts";
 import { limitPrincipal, type PrincipalRateLimits, type RateBudget } from "../rate_limit/rate_limit.ts";
-import { authenticateApiKeyAndLimit } from "./api_key_hit.ts";
+import type { ApiKeyCache } from "./api_key_cache.ts";
 import { authenticateApiKey, isApiKey } from "./api_keys.ts";
 import { type Principal, SCOPES, type Scope } from "./principal.ts";
 
 export interface Authenticator {
   sql: postgres.Sql;
+  /** API-key rows this isolate has seen lately. */
+  keyCache: ApiKeyCache;
   verifyJwt(token: string): Promise<JWTPayload>;
   /** The per-principal budgets every authenticated request is counted against. */
   rateLimits: PrincipalRateLimits;
@@ -31,7 +33,7 @@ function credentials(headers: Headers): { apiKey?: string; bearer?: string } {
 /** The caller of this request, or a 401 naming what is wrong with their credentials. */
 export async function authenticate(auth: Authenticator, headers: Headers): Promise<Principal> {
   const { apiKey, bearer } = credentials(headers);
-  if (apiKey) return authenticateApiKey(auth.sql, apiKey);
+  if (apiKey) return authenticateApiKey(auth.sql, auth.keyCache, apiKey);
   if (!bearer) fail("missing_credentials");
   const claims = await auth.verifyJwt(bearer);
   const [profile] = await auth.sql<{ role: "user" | "admin" }[]>`
@@ -49,15 +51,8 @@ export function requireAuth(
   need: { scope?: Scope; admin?: boolean; budget?: RateBudget } = {},
 ): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const budget = need.budget ?? "read";
-    const { apiKey } = credentials(c.req.raw.headers);
-    let principal: Principal;
-    if (apiKey && auth.rateLimits.inDatabase) {
-      principal = await authenticateApiKeyAndLimit(c, auth.sql, auth.rateLimits, apiKey, budget);
-    } else {
-      principal = await authenticate(auth, c.req.raw.headers);
-      await limitPrincipal(c, auth.rateLimits, principal, budget);
-    }
+    const principal = await authenticate(auth, c.req.raw.headers);
+    await limitPrincipal(c, auth.rateLimits, principal, need.budget ?? "read");
     if (need.scope && !principal.scopes.includes(need.scope)) {
       fail("missing_scope", `This API key lacks the scope "${need.scope}".`, { required_scope: need.scope });
     }

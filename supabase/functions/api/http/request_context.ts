@@ -14,6 +14,9 @@ export function requestContext(maxBodyBytes: number, log: LogLine): MiddlewareHa
     const given = c.req.header("x-request-id");
     const requestId = given && /^[\w.-]{8,128}$/.test(given) ? given : `req_${crypto.randomUUID()}`;
     c.set("requestId", requestId);
+    // Set before the handler answers: a header added to a finished response makes @hono/node-server rebuild
+    // it as a whole Response, which cost GET /v1/jobs/:id 6% of its CPU under Node.
+    c.header("x-request-id", requestId);
     const started = performance.now();
     try {
       checkBody(c.req.raw, maxBodyBytes);
@@ -21,7 +24,6 @@ export function requestContext(maxBodyBytes: number, log: LogLine): MiddlewareHa
     } catch (error) {
       c.res = errorResponse(c, error);
     }
-    c.header("x-request-id", requestId);
     const principal = c.get("principal");
     log({
       level: "info",

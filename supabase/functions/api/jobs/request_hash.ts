@@ -2,7 +2,7 @@
  * The fingerprint of a create request, for Idempotency-Key: the SHA-256 of its body as canonical JSON (keys
  * sorted at every depth), so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same request.
  */
-import { sha256Hex } from "../auth/api_keys.ts";
+import { sha256Hex } from "../../../../shared/sha256_hex.ts";
 
 /** `value` as JSON with object keys sorted, recursively. */
 export function canonicalJson(value: unknown): string {
@@ -17,6 +17,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Hex SHA-256 of the canonical JSON of `body`. */
-export function requestHash(body: unknown): Promise<string> {
+export function requestHash(body: unknown): string {
   return sha256Hex(canonicalJson(body));
 }

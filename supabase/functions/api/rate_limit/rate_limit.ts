@@ -19,11 +19,6 @@ export interface PrincipalRateLimits {
   limiter: RateLimiter;
   readPerMinute: number;
   createPerMinute: number;
-  /**
-   * Set when `limiter` counts in the API's own database (the Postgres fallback): an API key's lookup and its
-   * hit are then one call (auth/api_key_hit.ts) instead of two round trips.
-   */
-  inDatabase?: boolean;
 }
 
 /** The window of every budget, seconds. */

@@ -11,4 +11,6 @@ export interface LimitResult {
 export interface RateLimiter {
   /** Counts one request for `key` against `limit` per `windowSeconds`. */
   limit(key: string, limit: number, windowSeconds: number): Promise<LimitResult>;
+  /** Finishes what the limiter still owes its store (hits not yet sent); called once, before the pool closes. */
+  close(): Promise<void>;
 }

@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ApiKey } from "../../../../shared/api/keys.ts";
-import { sha256Hex } from "../auth/api_keys.ts";
+import { sha256Hex } from "../../../../shared/sha256_hex.ts";
 import { type ApiHarness, startApiHarness, type TestUser } from "../testing/api_harness.ts";
+import { appWithEnv } from "../testing/app_with_env.ts";
 import { assertError } from "../testing/auth_refusals.ts";
 
 interface Created {
@@ -52,7 +53,7 @@ describe("the life of a key", () => {
     assert.equal(api_key.last_used_at, null);
     assert.equal("secret_hash" in api_key, false);
     const [row] = await h.sql`select secret_hash, owner_id from public.api_keys where id = ${api_key.id}`;
-    assert.equal(row.secret_hash, await sha256Hex(key));
+    assert.equal(row.secret_hash, sha256Hex(key));
     assert.equal(row.owner_id, user.id);
   });
 
@@ -75,7 +76,7 @@ describe("the life of a key", () => {
     const text = await listed.text();
     assert.ok(text.includes(created.api_key.id));
     assert.ok(!text.includes(created.key), "the list holds the secret");
-    assert.ok(!text.includes(await sha256Hex(created.key)), "the list holds the hash");
+    assert.ok(!text.includes(sha256Hex(created.key)), "the list holds the hash");
     const patched = await h.call("PATCH", `/v1/keys/${created.api_key.id}`, {
       auth: user.token,
       body: { name: "renamed" },
@@ -133,17 +134,25 @@ describe("expiry", () => {
     assert.equal(given.api_key.expires_at, at);
   });
 
-  it("refuses a key once it has expired", async () => {
+  it("refuses a key once it has expired, though the isolate still holds its row", async () => {
     const user = await h.user();
-    const { key, api_key } = await createKey(user.token, { name: "a", scopes: ["account:read"] });
+    const expiresAt = new Date(Date.now() + 1500);
+    const { key } = await createKey(user.token, {
+      name: "a",
+      scopes: ["account:read"],
+      expires_at: expiresAt.toISOString(),
+    });
     assert.equal((await h.call("GET", "/v1/me", { auth: key })).status, 200);
-    await h.sql`update public.api_keys set expires_at = now() - interval '1 second' where id = ${api_key.id}`;
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 50));
     await assertError(await h.call("GET", "/v1/me", { auth: key }), 401, "api_key_expired");
   });
 });
 
 describe("last_used_at", () => {
   it("is set on first use and not rewritten within a minute", async () => {
+    // Without the key cache, so the test can move last_used_at back behind the API's back.
+    const app = appWithEnv(h, { KILN_API_KEY_CACHE_SECONDS: "0" });
+    after(() => app.close());
     const user = await h.user();
     const { key, api_key } = await createKey(user.token, { name: "a", scopes: ["account:read"] });
     const lastUsed = async () =>
@@ -151,16 +160,37 @@ describe("last_used_at", () => {
         (await h.sql`select last_used_at from public.api_keys where id = ${api_key.id}`)[0].last_used_at as Date | null
       )?.toISOString() ?? null;
     assert.equal(await lastUsed(), null);
-    await h.call("GET", "/v1/me", { auth: key });
+    await app.call("GET", "/v1/me", { auth: key });
     const first = await lastUsed();
     assert.ok(first);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await h.call("GET", "/v1/me", { auth: key });
+    await app.call("GET", "/v1/me", { auth: key });
     assert.equal(await lastUsed(), first, "rewritten within a minute");
     await h.sql`update public.api_keys set last_used_at = now() - interval '2 minutes' where id = ${api_key.id}`;
     const stale = await lastUsed();
-    await h.call("GET", "/v1/me", { auth: key });
+    await app.call("GET", "/v1/me", { auth: key });
     assert.ok(Date.parse((await lastUsed()) ?? "") > Date.parse(stale ?? ""), "not rewritten after a minute");
+  });
+});
+
+describe("the key cache", () => {
+  it("serves a key's row for its TTL; a change made elsewhere shows after it, one made here at once", async () => {
+    const app = appWithEnv(h, { KILN_API_KEY_CACHE_SECONDS: "1" });
+    after(() => app.close());
+    const user = await h.user();
+    const elsewhere = await createKey(user.token, { name: "a", scopes: ["account:read"] });
+    assert.equal((await app.call("GET", "/v1/me", { auth: elsewhere.key })).status, 200);
+    // Revoked by another isolate (here: straight in the database).
+    await h.sql`update public.api_keys set revoked_at = now() where id = ${elsewhere.api_key.id}`;
+    assert.equal((await app.call("GET", "/v1/me", { auth: elsewhere.key })).status, 200, "cached within the TTL");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await assertError(await app.call("GET", "/v1/me", { auth: elsewhere.key }), 401, "api_key_revoked");
+
+    const here = await createKey(user.token, { name: "b", scopes: ["account:read", "keys:manage"] });
+    assert.equal((await app.call("GET", "/v1/me", { auth: here.key })).status, 200);
+    const revoked = await app.call("DELETE", `/v1/keys/${here.api_key.id}`, { auth: here.key });
+    assert.equal(revoked.status, 204);
+    await assertError(await app.call("GET", "/v1/me", { auth: here.key }), 401, "api_key_revoked");
   });
 });
 
@@ -328,7 +358,7 @@ describe("audit log", () => {
     assert.deepEqual(rows[0].details.scopes, ["keys:manage"]);
     assert.deepEqual(rows[1].details, { user_id: user.id, changes: { name: "renamed" } });
     const text = JSON.stringify(rows);
-    assert.ok(!text.includes(key) && !text.includes(await sha256Hex(key)), "a secret in the audit log");
+    assert.ok(!text.includes(key) && !text.includes(sha256Hex(key)), "a secret in the audit log");
   });
 
   it("writes no row for a refused change", async () => {

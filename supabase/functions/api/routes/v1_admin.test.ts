@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { sha256Hex } from "../auth/api_keys.ts";
+import { sha256Hex } from "../../../../shared/sha256_hex.ts";
 import { type ApiHarness, startApiHarness, type TestUser } from "../testing/api_harness.ts";
 
 const graph = { "3": { class_type: "KSampler", inputs: { steps: 20, seed: 1 } } };
@@ -126,7 +126,7 @@ describe("admin routes", () => {
     assert.equal(created.worker.token_prefix, created.token.slice(0, 20));
     assert.equal(created.worker.online, false);
     const [stored] = await h.sql`select token_hash from public.workers where id = ${created.worker.id}`;
-    assert.equal(stored.token_hash, await sha256Hex(created.token));
+    assert.equal(stored.token_hash, sha256Hex(created.token));
     const listed = await h.call("GET", "/v1/admin/workers", { auth: admin.token });
     const text = await listed.text();
     assert.ok(text.includes(created.worker.id) && !text.includes(created.token), "listed, never with its token");

@@ -32,7 +32,7 @@ export function registerAdminWorkersCreate(app: ApiApp, deps: ApiDeps): void {
     const principal = c.get("principal");
     const body = c.req.valid("json");
     const sql = deps.sql;
-    const { token, prefix, hash } = await newWorkerToken();
+    const { token, prefix, hash } = newWorkerToken();
     const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers)), {
       action: "worker.created",
       targetType: "worker",

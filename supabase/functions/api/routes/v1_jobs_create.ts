@@ -101,7 +101,7 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
         p_cost => ${checked.cost}, p_api_key_id => ${principal.apiKeyId ?? null},
         p_workflow_id => ${checked.workflowId}, p_priority => ${body.priority ?? 0},
         p_deadline_seconds => ${body.deadline_s ?? null}, p_idempotency_key => ${key},
-        p_request_hash => ${key ? await requestHash(body) : null}, p_webhook_url => ${body.webhook ?? null},
+        p_request_hash => ${key ? requestHash(body) : null}, p_webhook_url => ${body.webhook ?? null},
         p_webhook_events => ${body.webhook_events ?? null}::text[],
         p_metadata => ${json(body.metadata ?? {})}) as result`;
     const id = result.job.id;

@@ -46,7 +46,7 @@ export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
       : body.expires_in_days
         ? new Date(Date.now() + body.expires_in_days * DAY_MS)
         : null;
-    const { key, prefix, hash } = await newApiKey();
+    const { key, prefix, hash } = newApiKey();
     const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
       action: "key.created",
       targetType: "api_key",

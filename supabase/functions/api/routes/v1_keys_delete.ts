@@ -39,6 +39,7 @@ export function registerKeysDelete(app: ApiApp, deps: ApiDeps): void {
         returning id
       ), a as (${audit})
       select id from k`;
+    deps.auth.keyCache.evict(id);
     if (!revoked) {
       const [existing] = await deps.sql`
         select 1 from public.api_keys where id = ${id} and owner_id = ${principal.userId}`;

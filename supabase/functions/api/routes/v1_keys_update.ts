@@ -55,6 +55,7 @@ export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
         returning *
       ), a as (${audit})
       select ${apiKeyColumns(deps.sql)} from k`;
+    deps.auth.keyCache.evict(id);
     if (row) return c.json(toApiKey(row), 200);
     const [existing] = await deps.sql`
       select 1 from public.api_keys where id = ${id} and owner_id = ${principal.userId}`;

@@ -65,7 +65,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
       return { id, email, token: await token(id, { email }) };
     },
     async apiKey(user, scopes, options = {}) {
-      const { key, prefix, hash } = await newApiKey();
+      const { key, prefix, hash } = newApiKey();
       await sql`
         insert into public.api_keys (owner_id, name, prefix, secret_hash, scopes, expires_at, revoked_at, rate_limit_per_minute)
         values (${user.id}, 'test key', ${prefix}, ${hash}, ${scopes}, ${options.expiresAt ?? null},

@@ -75,10 +75,10 @@ export async function assertAuthRefusals(h: ApiHarness, route: RouteSpec): Promi
       status: 401,
       code: "api_key_expired",
     },
-    { name: "unknown API key", auth: (await newApiKey()).key, status: 401, code: "invalid_api_key" },
+    { name: "unknown API key", auth: newApiKey().key, status: 401, code: "invalid_api_key" },
     {
       name: "unknown API key in x-api-key",
-      headers: { "x-api-key": (await newApiKey()).key },
+      headers: { "x-api-key": newApiKey().key },
       status: 401,
       code: "invalid_api_key",
     },
