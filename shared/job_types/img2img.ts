@@ -1,12 +1,12 @@
 /**
  * img2img: an input image re-sampled with a prompt; `denoise` says how much of it changes (1 = all).
- * The input is scaled to width × height. Cost: 10 + ceil(steps × denoise × megapixels × batch_size), since
- * ComfyUI runs only the last `denoise` share of the steps.
+ * The input is scaled to width × height. Priced like txt2img (10 + ceil(steps × megapixels × batch_size)): at any
+ * denoise, ComfyUI's KSampler runs all `steps` (it stretches the schedule to steps / denoise and runs its tail).
  */
 import { strictObject } from "../api/strict_object.ts";
-import { imageRef, megapixels, numberBetween } from "./fields.ts";
+import { imageRef, numberBetween } from "./fields.ts";
 import { simpleJobType } from "./job_type.ts";
-import { samplingFields } from "./txt2img.ts";
+import { samplingCost, samplingFields } from "./txt2img.ts";
 
 export const Img2ImgParams = strictObject(
   {
@@ -23,5 +23,5 @@ export const img2img = simpleJobType({
   type: "img2img",
   summary: "Image to image: re-samples an input image with a prompt.",
   params: Img2ImgParams,
-  cost: (p) => 10 + Math.ceil(p.steps * p.denoise * megapixels(p.width, p.height) * p.batch_size),
+  cost: samplingCost,
 });

@@ -20,10 +20,10 @@ describe("job types", () => {
     assert.equal(result.cost, 10 + Math.ceil(30 * 0.262144 * 4));
   });
 
-  it("price img2img by the denoised share of the steps, and upscale by scale", () => {
+  it("price img2img by all its steps whatever the denoise (ComfyUI runs them all), and upscale by scale", () => {
     const img = check("img2img", { prompt: "p", image: "https://x.test/a.png", denoise: 0.25, steps: 40 });
     assert.ok(img.ok);
-    assert.equal(img.cost, 10 + Math.ceil(40 * 0.25 * 1.048576));
+    assert.equal(img.cost, 10 + Math.ceil(40 * 1.048576));
     const up = check("upscale", { image: "upload:0b7e4f3c-2a51-4c1e-9d0a-6f1f3b2c8e11" });
     assert.ok(up.ok);
     assert.deepEqual(up.params, {
