@@ -2,10 +2,14 @@
  * `npm start`: runs the local stack — the embedded database (or DATABASE_URL / --db), migrated, and the gateway
  * on 127.0.0.1:54321 that serves auth, storage, realtime and the functions like `supabase start` — prints a
  * banner, and stops cleanly on Ctrl-C. The data under .kiln/ survives restarts; --reset wipes it.
+ * Beside it runs the demo (scripts/local/demo.ts): the ComfyUI simulator (or COMFYUI_URL / --comfyui), a worker,
+ * and one job submitted through the command-line client's core, so the whole path is seen working at once.
  */
 import { rm } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { submitAndWait } from "./cli/submit_job.ts";
 import { DatabaseNewerThanCodeError } from "./db/migrate.ts";
+import { DEMO_EMAIL, DEMO_PASSWORD, type Demo, demoAccessToken, startDemo } from "./local/demo.ts";
 import { type Stack, startStack } from "./local/stack.ts";
 
 const { values } = parseArgs({
@@ -15,11 +19,16 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "54321" },
     reset: { type: "boolean", default: false },
+    comfyui: { type: "string" },
+    "no-demo": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
 });
 if (values.help) {
-  console.log(`usage: npm start [-- --port 54321] [--host 127.0.0.1] [--data .kiln] [--db <postgres url>] [--reset]`);
+  console.log(
+    "usage: npm start [-- --port 54321] [--host 127.0.0.1] [--data .kiln] [--db <postgres url>] [--reset]\n" +
+      "                 [--comfyui <url> (a real ComfyUI instead of the simulator; or COMFYUI_URL)] [--no-demo]",
+  );
   process.exit(0);
 }
 const port = Number(values.port);
@@ -45,6 +54,7 @@ Kiln is running.
 
   API URL        ${stack.url}
   Functions      ${stack.url}/functions/v1/api   (try ${stack.url}/functions/v1/api/health)
+                 ${stack.url}/functions/v1/workers   (the worker protocol)
   Auth           ${stack.url}/auth/v1
   Realtime       ${ws}/realtime/v1/websocket
   Storage        ${stack.url}/storage/v1
@@ -58,18 +68,56 @@ Kiln is running.
   Press Ctrl-C to stop.
 `);
 
+let demo: Demo | undefined;
+if (!values["no-demo"]) {
+  demo = await startDemo(stack, {
+    comfyuiUrl: values.comfyui ?? process.env.COMFYUI_URL,
+    write: (line) => console.log(line),
+  });
+  const env = {
+    KILN_API_URL: `${stack.url}/functions/v1/api`,
+    KILN_API_KEY: demo.secrets.api_key,
+    SUPABASE_URL: stack.url,
+    SUPABASE_ANON_KEY: stack.keys.anonKey,
+    KILN_ACCESS_TOKEN: await demoAccessToken(stack),
+  };
+  console.log(`  Demo           ${DEMO_EMAIL} / ${DEMO_PASSWORD}, a worker on ${demo.simulated ? "the ComfyUI simulator" : "ComfyUI"} at ${demo.comfyuiUrl}
+  API key        ${demo.secrets.api_key}
+  Worker token   ${demo.secrets.worker_token}
+
+  A first job, through the command-line client:
+`);
+  const { exitCode } = await submitAndWait(
+    {
+      type: "txt2img",
+      params: { prompt: "a wood-fired kiln at dusk, long exposure", width: 512, height: 512, steps: 12 },
+      wait: true,
+      outDir: `${dataDir}/demo-outputs/first-job`,
+    },
+    { stdout: process.stdout, stderr: process.stderr, env, cwd: process.cwd() },
+  );
+  console.log(`
+  ${exitCode === 0 ? "It worked." : "The first job did not succeed; see above."} Try your own:
+
+    KILN_API_KEY=${demo.secrets.api_key} npm run kiln -- submit --type txt2img --prompt "a red fox" --wait
+    KILN_API_KEY=${demo.secrets.api_key} npm run kiln -- jobs
+`);
+}
+
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(130);
     stopping = true;
     console.log("\nStopping Kiln…");
-    stack.stop().then(
-      () => process.exit(0),
-      (error) => {
-        console.error(`Stopped with an error: ${error}`);
-        process.exit(1);
-      },
-    );
+    (demo?.stop() ?? Promise.resolve())
+      .then(() => stack.stop())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          console.error(`Stopped with an error: ${error}`);
+          process.exit(1);
+        },
+      );
   });
 }

@@ -13,3 +13,15 @@ export const FunctionEnv = z.object({
   SUPABASE_JWT_SECRET: z.string().min(32).optional(),
 });
 export type FunctionEnv = z.infer<typeof FunctionEnv>;
+
+/** Parses a function's environment with `schema`, or throws one Error naming every bad variable. */
+export function parseFunctionEnv<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  what: string,
+): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new Error(`invalid ${what} configuration: ${problems}`);
+}

@@ -3,6 +3,7 @@
  * PostgreSQL server), migrated; the gateway with auth, storage, realtime and the functions. `npm start` and
  * the tests both use it.
  */
+import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
@@ -29,6 +30,8 @@ export interface StackOptions {
   quiet?: boolean;
   /** Where the embedded PGlite is served over the wire protocol (psql can connect); 0 picks a free port. */
   dbPort?: number;
+  /** Run the webhook dispatcher as a loop, woken by each delivery (default true; test stacks turn it off). */
+  dispatchLoop?: boolean;
 }
 
 export interface Stack {
@@ -39,6 +42,8 @@ export interface Stack {
   /** Where the database lives, for the banner. */
   databaseLabel: string;
   keys: JwtKeys;
+  /** What /functions/v1/dispatch expects as `Authorization: Bearer …` (KILN_DISPATCH_SECRET), new each start. */
+  dispatchSecret: string;
   dataDir: string;
   /** Migrations this start applied. */
   applied: string[];
@@ -83,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stops.push(() => sql.end({ timeout: 5 }));
 
     const keys = await createJwtKeys(url);
+    const dispatchSecret = randomBytes(24).toString("hex");
     const dataDir = options.dataDir ?? (await tempDataDir(stops));
     const ctx: StackContext = { sql, dbUrl: database.url, publicUrl: url, keys, dataDir };
     const functions = serveFunctions(
@@ -92,8 +98,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
         SUPABASE_JWT_SECRET: keys.secret,
+        KILN_DISPATCH_SECRET: dispatchSecret,
+        // Local webhook receivers (http, private addresses) are allowed only where the developer says so.
+        KILN_WEBHOOK_HTTP_ALLOW: process.env.KILN_WEBHOOK_HTTP_ALLOW,
+        KILN_WEBHOOK_PRIVATE_ALLOW: process.env.KILN_WEBHOOK_PRIVATE_ALLOW,
       },
       options.quiet ? () => {} : undefined,
+      { dispatchLoop: options.dispatchLoop !== false },
     );
     stops.push(() => closeFunctions(functions));
     const openGateway = async () => {
@@ -109,6 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dbUrl: database.url,
       databaseLabel: database.label,
       keys,
+      dispatchSecret,
       dataDir,
       applied: database.applied,
       stop,
@@ -154,9 +166,12 @@ async function openDatabase(
     const applied = await migrate(db);
     const [{ name }] = await db.query<{ name: string }>("select current_database() as name");
     await db.exec(`alter database "${name}" set kiln.realtime_relay = 'on'`);
+    // The dispatch loop LISTENs for new deliveries (kiln.tg_webhook_deliveries__notify).
+    await db.exec(`alter database "${name}" set kiln.dispatch_notify = 'on'`);
     if (db.kind === "pglite") {
       // PGlite is one session, already open: the database default reaches it only through this SET.
       await db.exec("set kiln.realtime_relay = 'on'");
+      await db.exec("set kiln.dispatch_notify = 'on'");
       embedded = await startEmbeddedPostgres(db.pglite as PGlite, "127.0.0.1", options.dbPort ?? 0);
       const served = embedded;
       stops.push(async () => {

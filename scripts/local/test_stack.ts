@@ -22,7 +22,8 @@ export interface StackTarget {
 /** The local stack, started for one test file. */
 export async function startLocalTarget(): Promise<StackTarget> {
   const db = testServerUrl() ? await createTestDatabase() : undefined;
-  const stack = await startStack({ port: 0, databaseUrl: db?.url, quiet: true });
+  // No dispatch loop: its sweeps and sends would change rows under the suites' feet; dispatch tests start their own.
+  const stack = await startStack({ port: 0, databaseUrl: db?.url, quiet: true, dispatchLoop: false });
   return {
     name: "local",
     url: stack.url,

@@ -8,7 +8,7 @@ import { KilnError } from "../../../shared/errors.ts";
 import type { ApiDeps } from "./deps.ts";
 import type { ApiApp, ApiEnv } from "./http/api_types.ts";
 import { cors } from "./http/cors.ts";
-import { errorResponse, fail, fieldErrors } from "./http/errors.ts";
+import { errorResponse, fail, validationError } from "./http/errors.ts";
 import { requestContext } from "./http/request_context.ts";
 import { ipRateLimit } from "./rate_limit/rate_limit.ts";
 import { registerRoutes } from "./routes/index.ts";
@@ -16,14 +16,7 @@ import { registerRoutes } from "./routes/index.ts";
 export function newApp(deps: ApiDeps): ApiApp {
   const app: ApiApp = new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
-      if (!result.success) {
-        const details = fieldErrors(result.error.issues);
-        const first = Object.entries(details)[0];
-        return errorResponse(
-          c,
-          new KilnError("validation_failed", first ? `${first[0]}: ${first[1]}` : "The request is not valid.", details),
-        );
-      }
+      if (!result.success) return errorResponse(c, validationError(result.error.issues));
     },
   }).basePath("/api");
 

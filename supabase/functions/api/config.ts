@@ -3,7 +3,7 @@
  * variables come first; Kiln's have defaults that suit a local stack.
  */
 import { z } from "zod";
-import { FunctionEnv } from "../../../shared/function_env.ts";
+import { FunctionEnv, parseFunctionEnv } from "../../../shared/function_env.ts";
 
 const csv = z.string().transform((s) =>
   s
@@ -48,8 +48,5 @@ export type ApiConfig = z.infer<typeof ApiConfigSchema>;
 
 /** Parses the environment or throws one Error naming every bad variable. */
 export function parseApiConfig(env: Record<string, string | undefined>): ApiConfig {
-  const result = ApiConfigSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  throw new Error(`invalid API configuration: ${problems}`);
+  return parseFunctionEnv(ApiConfigSchema, env, "API");
 }

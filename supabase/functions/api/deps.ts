@@ -8,7 +8,7 @@ import { apiKeyCache } from "./auth/api_key_cache.ts";
 import type { Authenticator } from "./auth/require_auth.ts";
 import { jwtVerifier } from "./auth/verify_jwt.ts";
 import { type ApiConfig, parseApiConfig } from "./config.ts";
-import type { LogLine } from "./http/request_context.ts";
+import { type LogLine, stdoutLog } from "./http/request_context.ts";
 import { postgresLimiter } from "./rate_limit/postgres_limiter.ts";
 import type { RateLimiter } from "./rate_limit/rate_limiter.ts";
 import { upstashLimiter } from "./rate_limit/upstash_limiter.ts";
@@ -25,13 +25,18 @@ export interface ApiDeps {
 
 export const KILN_VERSION = "0.1.0";
 
+/** A function isolate's Postgres pool: `prepare: false`, as the transaction pooler requires. */
+export function functionPool(config: { SUPABASE_DB_URL: string; KILN_DB_POOL_SIZE: number }): postgres.Sql {
+  return postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
+}
+
 /** Opens what the app needs from `env`; `close()` releases it. */
 export function apiDeps(
   env: Record<string, string | undefined>,
-  log: LogLine = (entry) => console.log(JSON.stringify(entry)),
+  log: LogLine = stdoutLog,
 ): ApiDeps & { close(): Promise<void> } {
   const config = parseApiConfig(env);
-  const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
+  const sql = functionPool(config);
   const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.SUPABASE_JWT_SECRET });
   const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
   const limiter =

@@ -20,3 +20,8 @@ export function newWorkerToken(): { token: string; prefix: string; hash: string 
   const token = WORKER_TOKEN_PREFIX + chars.join("");
   return { token, prefix: token.slice(0, PREFIX_LENGTH), hash: sha256Hex(token) };
 }
+
+/** The token's public prefix, by which its worker's row is found. */
+export function workerTokenPrefix(token: string): string {
+  return token.slice(0, PREFIX_LENGTH);
+}

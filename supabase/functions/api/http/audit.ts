@@ -7,11 +7,11 @@ import type { Principal } from "../auth/principal.ts";
 
 /** Who made a change, and from where. */
 export interface AuditActor {
-  kind: Principal["kind"];
-  /** The user's id, or the API key's id when a key made the change. */
+  kind: Principal["kind"] | "worker";
+  /** The user's id, the API key's id when a key made the change, or the worker's id. */
   id: string;
-  /** The owner of the account the change was made in. */
-  userId: string;
+  /** The owner of the account the change was made in (none for a worker's own changes). */
+  userId?: string;
   ip: string | null;
 }
 
@@ -29,7 +29,7 @@ export function auditInsert(
   actor: AuditActor,
   change: { action: string; targetType: string; source: string; details?: Record<string, unknown> },
 ): postgres.PendingQuery<postgres.Row[]> {
-  const details = { user_id: actor.userId, ...change.details } as postgres.JSONValue;
+  const details = { ...(actor.userId ? { user_id: actor.userId } : {}), ...change.details } as postgres.JSONValue;
   return sql`
     insert into public.audit_log (actor_kind, actor_id, action, target_type, target_id, ip, details)
     select ${actor.kind}, ${actor.id}::uuid, ${change.action}, ${change.targetType}, s.id::text, ${actor.ip}::inet,

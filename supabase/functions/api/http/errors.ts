@@ -11,15 +11,14 @@ import {
   fromDatabaseError,
   KilnError,
 } from "../../../../shared/errors.ts";
-import type { ApiEnv } from "./api_types.ts";
 
 /** Throws the Kiln error `code`, with the code's default message unless one is given. */
 export function fail(code: ErrorCode, message?: string, details?: Record<string, unknown>): never {
   throw new KilnError(code, message ?? ERROR_CODES[code].message, details);
 }
 
-/** The JSON response for `error` (any thrown value), logging what is not a Kiln error. */
-export function errorResponse(c: Context<ApiEnv>, error: unknown): Response {
+/** The JSON response for `error` (any thrown value), logging what is not a Kiln error. Any function's app. */
+export function errorResponse(c: Context, error: unknown): Response {
   const mapped = fromHttpException(fromDatabaseError(error));
   const kiln =
     mapped instanceof KilnError ? mapped : new KilnError("internal", ERROR_CODES.internal.message, undefined);
@@ -49,6 +48,13 @@ const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   413: "payload_too_large",
   415: "unsupported_media_type",
 };
+
+/** The 422 for failed zod validation: the first problem in the message, every field's in the details. */
+export function validationError(issues: readonly { path: PropertyKey[]; message: string }[]): KilnError {
+  const details = fieldErrors(issues);
+  const first = Object.entries(details)[0];
+  return new KilnError("validation_failed", first ? `${first[0]}: ${first[1]}` : "The request is not valid.", details);
+}
 
 /** zod issues as `{field path: message}`, for the details of a 422. */
 export function fieldErrors(issues: readonly { path: PropertyKey[]; message: string }[]): Record<string, string> {

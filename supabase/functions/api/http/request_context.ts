@@ -2,14 +2,26 @@
  * Every request: an id (the caller's x-request-id if sane, else a new one) echoed in `x-request-id`, a JSON
  * log line when it ends (never a secret or token), and, for bodies, the size limit (413) and JSON only (415).
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { ApiEnv } from "./api_types.ts";
 import { errorResponse, fail } from "./errors.ts";
 
 /** One structured log line; the default writes JSON to stdout. */
 export type LogLine = (entry: Record<string, unknown>) => void;
 
-export function requestContext(maxBodyBytes: number, log: LogLine): MiddlewareHandler<ApiEnv> {
+/** The default log: one JSON object per line on stdout, where Supabase collects a function's logs. */
+export const stdoutLog: LogLine = (entry) => console.log(JSON.stringify(entry));
+
+/** Who made the request, for its log line (never a secret): the API's user or key by default. */
+export type CallerOf = (c: Context) => Record<string, unknown> | null;
+
+const apiCaller: CallerOf = (c: Context<ApiEnv>) => {
+  const principal = c.get("principal");
+  return principal ? { kind: principal.kind, user: principal.userId, key: principal.apiKeyId } : null;
+};
+
+/** The middleware of every function's app (the API's, the workers'), `callerOf` saying who called. */
+export function requestContext(maxBodyBytes: number, log: LogLine, callerOf: CallerOf = apiCaller): MiddlewareHandler {
   return async (c, next) => {
     const given = c.req.header("x-request-id");
     const requestId = given && /^[\w.-]{8,128}$/.test(given) ? given : `req_${crypto.randomUUID()}`;
@@ -24,7 +36,6 @@ export function requestContext(maxBodyBytes: number, log: LogLine): MiddlewareHa
     } catch (error) {
       c.res = errorResponse(c, error);
     }
-    const principal = c.get("principal");
     log({
       level: "info",
       request_id: requestId,
@@ -32,7 +43,7 @@ export function requestContext(maxBodyBytes: number, log: LogLine): MiddlewareHa
       route: c.req.routePath,
       status: c.res.status,
       duration_ms: Math.round(performance.now() - started),
-      principal: principal ? { kind: principal.kind, user: principal.userId, key: principal.apiKeyId } : null,
+      principal: callerOf(c),
     });
   };
 }

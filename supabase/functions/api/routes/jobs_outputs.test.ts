@@ -47,7 +47,7 @@ describe("POST /v1/uploads", () => {
     const body = { type: "img2img", params: { prompt: "in oils", image: upload.ref, denoise: 0.5 } };
     const job = await h.call("POST", "/v1/jobs", { auth: user.token, body });
     assert.equal(job.status, 201, await job.clone().text());
-    assert.equal((await job.json()).cost, 10 + Math.ceil(20 * 0.5 * 1.048576));
+    assert.equal((await job.json()).cost, 10 + Math.ceil(20 * 1.048576), "all 20 steps, whatever the denoise");
     // Another user cannot name it: refs resolve under the caller's own folder.
     const other = await h.user();
     const theirs = await h.call("POST", "/v1/jobs", { auth: other.token, body });

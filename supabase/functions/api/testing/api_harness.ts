@@ -32,12 +32,34 @@ export interface ApiHarness {
   /** Signs an access token for `sub` with extra/overridden claims (expired ones, other issuers…). */
   token(sub: string, claims?: Record<string, unknown>, expiresInSeconds?: number): Promise<string>;
   /** HTTP to `/functions/v1/api<path>`; `auth` is a token or API key sent as Bearer. */
-  call(
-    method: string,
-    path: string,
-    init?: { auth?: string; body?: unknown; headers?: Record<string, string> },
-  ): Promise<Response>;
+  call(method: string, path: string, init?: CallInit): Promise<Response>;
   close(): Promise<void>;
+}
+
+/** What a test sends to a function: a token or key (sent as Bearer), a body (JSON unless a string), headers. */
+export interface CallInit {
+  auth?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** HTTP to `/functions/v1/<name><path>` of `target`. */
+export function callFunction(
+  target: StackTarget,
+  name: string,
+  method: string,
+  path: string,
+  init: CallInit = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.auth) headers.authorization = `Bearer ${init.auth}`;
+  let body: string | undefined;
+  if (init.body !== undefined) {
+    body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+    headers["content-type"] ??= "application/json";
+  }
+  return fetch(`${target.url}/functions/v1/${name}${path}`, { method, headers, body, signal: init.signal });
 }
 
 export async function startApiHarness(): Promise<ApiHarness> {
@@ -72,16 +94,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
                 ${options.revoked ? new Date() : null}, ${options.ratePerMinute ?? null})`;
       return key;
     },
-    call(method, path, init = {}) {
-      const headers: Record<string, string> = { ...init.headers };
-      if (init.auth) headers.authorization = `Bearer ${init.auth}`;
-      let body: string | undefined;
-      if (init.body !== undefined) {
-        body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
-        headers["content-type"] ??= "application/json";
-      }
-      return fetch(`${target.url}/functions/v1/api${path}`, { method, headers, body });
-    },
+    call: (method, path, init) => callFunction(target, "api", method, path, init),
     async close() {
       await sql.end({ timeout: 5 });
       await target.stop();

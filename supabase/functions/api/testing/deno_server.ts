@@ -1,6 +1,7 @@
 /**
- * The API function under real Deno, as Supabase runs it: `deno run` of the entry point (index.ts, which calls
- * Deno.serve), on a free loopback port (DENO_SERVE_ADDRESS), with the environment given. For tests and the bench.
+ * An Edge Function (the API, the workers) under real Deno, as Supabase runs it: `deno run` of its entry point
+ * (index.ts, which calls Deno.serve), on a free loopback port (DENO_SERVE_ADDRESS), with the environment given.
+ * For tests and the bench.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -10,15 +11,18 @@ const root = fileURLToPath(new URL("../../../../", import.meta.url));
 export const denoBinary = `${root}node_modules/.bin/deno`;
 
 export interface DenoApi {
-  /** http://127.0.0.1:<port>: the function's root (its routes are under /api). */
+  /** http://127.0.0.1:<port>: the function's root (its routes are under /<name>). */
   url: string;
   /** Stops the process and waits for it to exit. */
   stop(): Promise<void>;
 }
 
-/** Starts the function; rejects with Deno's output if it has not listened within `timeoutMs`. */
-export async function startDenoApi(env: Record<string, string>, timeoutMs = 60_000): Promise<DenoApi> {
-  const child = spawn(denoBinary, ["run", "--allow-all", "--no-prompt", "supabase/functions/api/index.ts"], {
+/**
+ * Starts the function (`name`: api by default, or workers); rejects with Deno's output if it has not listened
+ * within `timeoutMs`.
+ */
+export async function startDenoApi(env: Record<string, string>, timeoutMs = 60_000, name = "api"): Promise<DenoApi> {
+  const child = spawn(denoBinary, ["run", "--allow-all", "--no-prompt", `supabase/functions/${name}/index.ts`], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0" },
     stdio: ["ignore", "pipe", "pipe"],

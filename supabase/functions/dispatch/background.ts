@@ -1,0 +1,13 @@
+/**
+ * Work that must outlive the response that started it. Supabase's Edge Runtime keeps the isolate alive for a
+ * promise given to EdgeRuntime.waitUntil; elsewhere (Node, the local stack) a pending promise keeps running anyway.
+ */
+
+interface EdgeRuntimeGlobal {
+  EdgeRuntime?: { waitUntil(promise: Promise<unknown>): void };
+}
+
+/** Lets `promise` finish after the response; its rejection is the caller's to handle. */
+export function waitUntil(promise: Promise<unknown>): void {
+  (globalThis as EdgeRuntimeGlobal).EdgeRuntime?.waitUntil(promise.catch(() => {}));
+}

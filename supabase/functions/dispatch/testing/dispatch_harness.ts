@@ -1,0 +1,98 @@
+/**
+ * For dispatcher tests: a migrated database of the test file's own, reached over the wire like a function reaches
+ * it (a clone on the PostgreSQL server, or an in-memory PGlite served by the local stack's wire server), and
+ * Dispatchers on it with test-sized options: a short timeout, no linger, and loopback receivers allowed.
+ */
+import postgres from "postgres";
+import { type Database, openPglite, openPostgres } from "../../../../scripts/db/database.ts";
+import { migrate } from "../../../../scripts/db/migrate.ts";
+import { startEmbeddedPostgres } from "../../../../scripts/local/embedded_postgres.ts";
+import type { HostResolver, TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";
+import { createTestDatabase, testServerUrl } from "../../../tests/helpers/test_database.ts";
+import { WEBHOOK_USER_AGENT } from "../deps.ts";
+import { Dispatcher, type DispatcherOptions } from "../delivery/dispatcher.ts";
+
+export const TEST_API_URL = "https://kiln.example.test";
+
+/** Loopback receivers over plain http are allowed; everything else is checked as in production. */
+export const LOOPBACK_POLICY: TargetPolicy = { httpAllow: ["127.0.0.1"], privateAllow: ["127.0.0.1"] };
+
+/** A resolver whose answers a test sets and changes: `answers.set(host, [addresses])`. */
+export function fixedResolver(answers: Map<string, string[]>): HostResolver {
+  return {
+    async resolve(host) {
+      const found = answers.get(host);
+      if (!found) throw Object.assign(new Error(`no answer for ${host}`), { code: "ENOTFOUND" });
+      return found;
+    },
+  };
+}
+
+export interface DispatcherSetup extends Partial<DispatcherOptions> {
+  resolver?: HostResolver;
+  policy?: TargetPolicy;
+  fetch?: typeof fetch;
+}
+
+export interface DispatchHarness {
+  /** For fixtures and checks. */
+  db: Database;
+  /** A pool like the function's. */
+  sql: postgres.Sql;
+  /** A Dispatcher on its own pool of `poolSize` connections (so several can really run at once). */
+  dispatcher(setup?: DispatcherSetup, poolSize?: number): Dispatcher;
+  close(): Promise<void>;
+}
+
+export async function startDispatchHarness(): Promise<DispatchHarness> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+  try {
+    let url: string;
+    let db: Database;
+    if (testServerUrl()) {
+      const t = await createTestDatabase();
+      closers.push(() => t.drop());
+      url = t.url as string;
+      db = t.db;
+    } else {
+      const pglite = await openPglite();
+      closers.push(() => pglite.close());
+      await migrate(pglite);
+      const served = await startEmbeddedPostgres(pglite.pglite as NonNullable<Database["pglite"]>, "127.0.0.1", 0);
+      closers.push(() => served.stop());
+      url = served.url;
+      db = openPostgres(url, { max: 2 });
+      closers.push(() => db.close());
+    }
+    const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
+    closers.push(() => sql.end({ timeout: 5 }));
+    return {
+      db,
+      sql,
+      dispatcher(setup = {}, poolSize = 4) {
+        const own = postgres(url, { prepare: false, max: poolSize, onnotice: () => {} });
+        closers.push(() => own.end({ timeout: 5 }));
+        const { resolver, policy, fetch: fetchImpl, ...options } = setup;
+        return new Dispatcher(
+          {
+            sql: own,
+            resolver: resolver ?? fixedResolver(new Map()),
+            fetch: fetchImpl ?? fetch,
+            policy: policy ?? LOOPBACK_POLICY,
+            apiUrl: TEST_API_URL,
+            userAgent: WEBHOOK_USER_AGENT,
+            log: () => {},
+          },
+          { batchSize: 20, concurrency: 8, budgetMs: 10_000, lingerMs: 0, leaseSeconds: 60, timeoutMs: 500, ...options },
+        );
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The workers function's configuration, from the same environment as the API (validated once, at start):
+ * Supabase's variables, the API's body and pool limits, and how long signed input URLs last.
+ */
+import { z } from "zod";
+import { FunctionEnv, parseFunctionEnv } from "../../../shared/function_env.ts";
+import { ApiConfigSchema } from "../api/config.ts";
+
+export const WorkersConfigSchema = FunctionEnv.extend({
+  KILN_MAX_BODY_BYTES: ApiConfigSchema.shape.KILN_MAX_BODY_BYTES,
+  KILN_DB_POOL_SIZE: ApiConfigSchema.shape.KILN_DB_POOL_SIZE,
+  /** Signed download URLs of a claimed job's input images last this long (s). */
+  KILN_INPUT_URL_EXPIRY_SECONDS: z.coerce.number().int().positive().default(3600),
+});
+export type WorkersConfig = z.infer<typeof WorkersConfigSchema>;
+
+/** Parses the environment or throws one Error naming every bad variable. */
+export function parseWorkersConfig(env: Record<string, string | undefined>): WorkersConfig {
+  return parseFunctionEnv(WorkersConfigSchema, env, "workers");
+}

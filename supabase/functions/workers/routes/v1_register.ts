@@ -1,0 +1,60 @@
+/**
+ * POST /v1/register: the worker says what it runs (job types, ComfyUI instances with their devices and models,
+ * slots, versions). Stored on its row, which claims read; it stops draining. Answers how long a lease is, how
+ * often to heartbeat and which Realtime topic announces work. Audited.
+ */
+import { Register, type Registered } from "../../../../shared/worker_protocol.ts";
+import { auditInsert } from "../../api/http/audit.ts";
+import { clientIp } from "../../api/http/client_ip.ts";
+import { failRevoked } from "../auth/require_worker.ts";
+import type { WorkersDeps } from "../deps.ts";
+import { validBody } from "../http/valid_input.ts";
+import type { WorkersApp } from "../http/workers_types.ts";
+
+export const QUEUE_TOPIC = "kiln:queue";
+/** Heartbeats come at least three times per lease, and at least every 10 s. */
+const MAX_HEARTBEAT_INTERVAL_MS = 10_000;
+
+export function registerRegister(app: WorkersApp, deps: WorkersDeps): void {
+  app.post("/v1/register", async (c) => {
+    const body = await validBody(c, Register);
+    const worker = c.get("worker");
+    const sql = deps.sql;
+    const capabilities = {
+      slots: body.slots,
+      comfyui: body.comfyui,
+      worker_version: body.worker_version,
+      runtime: body.runtime,
+    };
+    const versions = [...new Set(body.comfyui.flatMap((i) => (i.comfyui_version ? [i.comfyui_version] : [])))];
+    const audit = auditInsert(
+      sql,
+      { kind: "worker", id: worker.id, ip: clientIp(c.req.raw.headers) },
+      {
+        action: "worker.registered",
+        targetType: "worker",
+        source: "w",
+        details: { job_types: body.job_types, slots: body.slots, worker_version: body.worker_version },
+      },
+    );
+    const [row] = await sql<{ id: string; name: string; lease_seconds: number }[]>`
+      with w as (
+        update public.workers
+           set job_types = ${body.job_types}, capabilities = ${sql.json(capabilities)},
+               comfyui_version = ${versions.join(", ") || null}, registered_at = now(), last_seen_at = now(),
+               draining = false
+         where id = ${worker.id} and revoked_at is null
+        returning id, name
+      ), a as (${audit})
+      select w.id, w.name, (kiln.setting('lease_seconds'))::integer as lease_seconds from w`;
+    if (!row) failRevoked();
+    const registered: Registered = {
+      worker_id: row.id,
+      name: row.name,
+      lease_seconds: row.lease_seconds,
+      heartbeat_interval_ms: Math.min(MAX_HEARTBEAT_INTERVAL_MS, Math.floor((row.lease_seconds * 1000) / 3)),
+      queue_topic: QUEUE_TOPIC,
+    };
+    return c.json(registered);
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * A job's input images, from the signed URLs the claim gave to ComfyUI's input folder: each is downloaded and
+ * sent to `POST /upload/image` under a name of its own (`kiln-<job id>-<n>.<ext>`), and the graph builder gets the
+ * ref → file name map. A URL that answers 4xx will not get better (not retryable); a network error or 5xx may.
+ */
+import { imageRefsOf } from "../shared/comfyui/build_graph.ts";
+import type { ClaimedJob } from "../shared/worker_protocol.ts";
+import type { ComfyConnection } from "./comfy_connection.ts";
+import { JobFailure } from "./job_failures.ts";
+
+const EXTENSIONS: Record<string, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+  "image/gif": "gif",
+};
+
+/** Input images of more than this are refused (ComfyUI's default upload limit is 100 MB). */
+const MAX_INPUT_BYTES = 50 * 1024 * 1024;
+
+/** The job as the graph builder sees it: a stored workflow's job runs as `workflow`, whatever type it is sold as. */
+export function graphJobOf(job: ClaimedJob): ClaimedJob {
+  return job.workflow && job.type !== "workflow" ? { ...job, type: "workflow" } : job;
+}
+
+/** Uploads every input image of `job` to ComfyUI; returns ref → the name to put in LoadImage. */
+export async function uploadInputs(
+  conn: ComfyConnection,
+  job: ClaimedJob,
+  signal: AbortSignal,
+): Promise<Record<string, string>> {
+  let refs: string[];
+  try {
+    refs = imageRefsOf(graphJobOf(job), job.workflow?.bindings);
+  } catch (error) {
+    throw new JobFailure("invalid_job", `cannot tell the job's input images: ${String(error)}`, false);
+  }
+  const urls = new Map(job.inputs.map((input) => [input.ref, input.url]));
+  const names: Record<string, string> = {};
+  for (const [index, ref] of refs.entries()) {
+    const url = urls.get(ref);
+    if (!url) throw new JobFailure("input_missing", `the claim gave no URL for input image ${ref}`, false);
+    const { bytes, contentType } = await download(url, ref, signal);
+    const extension = EXTENSIONS[contentType] ?? "png";
+    names[ref] = await uploadImage(conn, `kiln-${job.id}-${index + 1}.${extension}`, bytes, contentType, signal);
+  }
+  return names;
+}
+
+async function download(
+  url: string,
+  ref: string,
+  signal: AbortSignal,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string }> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]) });
+  } catch (error) {
+    signal.throwIfAborted();
+    throw new JobFailure("input_download_failed", `could not download input image ${ref}: ${String(error)}`, true);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    const retryable = response.status >= 500 || response.status === 429;
+    throw new JobFailure(
+      retryable ? "input_download_failed" : "input_unavailable",
+      `input image ${ref} answered HTTP ${response.status}`,
+      retryable,
+    );
+  }
+  const declared = Number(response.headers.get("content-length") ?? 0);
+  if (declared > MAX_INPUT_BYTES) {
+    await response.body?.cancel();
+    throw new JobFailure(
+      "input_too_large",
+      `input image ${ref} is ${declared} bytes (at most ${MAX_INPUT_BYTES})`,
+      false,
+    );
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const contentType = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  return { bytes, contentType: contentType in EXTENSIONS ? contentType : sniffImageType(bytes) };
+}
+
+/** The image type from the first bytes, for servers that answer application/octet-stream. */
+function sniffImageType(bytes: Uint8Array): string {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50) return "image/png";
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return "image/jpeg";
+  if (bytes[8] === 0x57 && bytes[9] === 0x45 && bytes[10] === 0x42 && bytes[11] === 0x50) return "image/webp";
+  return "image/png";
+}
+
+/** POST /upload/image; returns what LoadImage takes (`subfolder/name`, or `name`). */
+async function uploadImage(
+  conn: ComfyConnection,
+  filename: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  contentType: string,
+  signal: AbortSignal,
+): Promise<string> {
+  const form = new FormData();
+  form.append("image", new Blob([bytes], { type: contentType }), filename);
+  form.append("type", "input");
+  form.append("overwrite", "true");
+  let stored: { name?: unknown; subfolder?: unknown };
+  try {
+    stored = await conn.json("/upload/image", {
+      method: "POST",
+      body: form,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]),
+    });
+  } catch (error) {
+    signal.throwIfAborted();
+    throw new JobFailure("comfyui_unavailable", `ComfyUI did not take input image ${filename}: ${String(error)}`, true);
+  }
+  if (typeof stored.name !== "string") {
+    throw new JobFailure("comfyui_unavailable", `ComfyUI's answer to /upload/image names no file`, true);
+  }
+  return typeof stored.subfolder === "string" && stored.subfolder ? `${stored.subfolder}/${stored.name}` : stored.name;
+}

@@ -1,0 +1,246 @@
+/**
+ * Runs one claimed job on one ComfyUI instance, through the phases claimed → preparing (input images uploaded,
+ * graph built with a random seed unless fixed and the job's own filename_prefix) → executing (the prompt,
+ * followed over the WebSocket) → uploading (outputs into Storage), and reports how it ended: complete, fail
+ * (classified by job_failures.ts), or canceled. From outside, the heartbeat loop can `cancel()` it (its owner
+ * asked), `drop()` it (the lease is gone: report nothing), and shutdown can `handBack()` it (retryable
+ * `worker_shutdown`); `kill()` stops it dead without a word, as `kill -9` would (tests).
+ */
+import { buildGraph } from "../shared/comfyui/build_graph.ts";
+import type { JobPhase } from "../shared/job_states.ts";
+import type { ClaimedJob, Progress } from "../shared/worker_protocol.ts";
+import type { ComfyConnection, PromptEvent } from "./comfy_connection.ts";
+import { PromptRun } from "./comfy_prompt.ts";
+import { GraphProgress } from "./graph_progress.ts";
+import { asJobFailure, executionFailure, JobFailure } from "./job_failures.ts";
+import { graphJobOf, uploadInputs } from "./job_inputs.ts";
+import { outputFilesOf, storeOutputs } from "./job_outputs.ts";
+import type { Logger } from "./log.ts";
+import { isLeaseLost, type ProtocolClient, ProtocolError } from "./protocol_client.ts";
+
+/** How a run ended, from this worker's side. */
+export type JobEnd =
+  | "succeeded"
+  | "failed"
+  | "retrying"
+  | "canceled"
+  | "handed_back"
+  | "lease_lost"
+  | "dropped"
+  | "killed"
+  | "unreported";
+
+type StopReason = "cancel" | "drop" | "shutdown" | "kill";
+
+export interface JobRunDeps {
+  protocol: ProtocolClient;
+  comfy: ComfyConnection;
+  log: Logger;
+  /** The checkpoint for jobs that name none. */
+  defaultCheckpoint: () => Promise<string | undefined>;
+  /** Phase or progress changed: a heartbeat is due. */
+  onChange: () => void;
+  now?: () => number;
+  /** How long ComfyUI may stay unreachable mid-prompt (default 30 s). */
+  lostAfterMs?: number;
+  /** How long after an interrupt for a cancel the prompt may take to stop (default 10 s). */
+  cancelTimeoutMs?: number;
+}
+
+export class JobRun {
+  readonly job: ClaimedJob;
+  phase: JobPhase = "claimed";
+  progress: Progress | undefined;
+  /** Still to be heartbeated: false once its final report is under way. */
+  active = true;
+  /** Settles with how the run ended; never rejects. */
+  readonly done: Promise<JobEnd>;
+  private readonly deps: JobRunDeps;
+  private readonly controller = new AbortController();
+  private stopReason: StopReason | undefined;
+  private cancelRequested = false;
+  private prompt: PromptRun | undefined;
+  private cancelTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(job: ClaimedJob, deps: JobRunDeps) {
+    this.job = job;
+    this.deps = deps;
+    this.done = Promise.resolve().then(() => this.run());
+  }
+
+  /** The owner asked to cancel: stop preparing, or interrupt the prompt; a job already uploading completes. */
+  cancel(): void {
+    if (this.cancelRequested || !this.active) return;
+    this.cancelRequested = true;
+    this.deps.log.job(this.job.id, "cancel_requested", { phase: this.phase });
+    if (this.phase === "claimed" || this.phase === "preparing") this.stop("cancel");
+    else if (this.phase === "executing") this.interruptForCancel();
+  }
+
+  /** The lease is gone (a heartbeat said held:false): stop, report nothing. */
+  drop(why: string): void {
+    if (!this.active) return;
+    this.deps.log.job(this.job.id, "lease_lost", { why });
+    this.stop("drop");
+  }
+
+  /** Shutdown's grace period ran out: stop and hand the job back (retryable). */
+  handBack(): void {
+    if (this.active) this.stop("shutdown");
+  }
+
+  /** Stops dead, reporting nothing and leaving ComfyUI alone, like a killed process. */
+  kill(): void {
+    this.stop("kill");
+  }
+
+  private stop(reason: StopReason): void {
+    if (this.stopReason === "kill") return;
+    this.stopReason = reason;
+    this.controller.abort(new Error(`job ${reason}`));
+    if (this.prompt && reason !== "kill") void this.deps.comfy.interrupt(this.prompt.promptId);
+  }
+
+  private interruptForCancel(): void {
+    if (!this.prompt) return;
+    void this.deps.comfy.interrupt(this.prompt.promptId);
+    this.cancelTimer = setTimeout(() => this.stop("cancel"), this.deps.cancelTimeoutMs ?? 10_000);
+  }
+
+  private setPhase(phase: JobPhase): void {
+    this.phase = phase;
+    this.deps.onChange();
+  }
+
+  private async run(): Promise<JobEnd> {
+    const { job, deps } = this;
+    const signal = this.controller.signal;
+    const started = (deps.now ?? Date.now)();
+    deps.log.job(job.id, "claimed", {
+      type: job.type,
+      attempt: `${job.attempt}/${job.max_attempts}`,
+      comfyui: deps.comfy.url,
+    });
+    try {
+      this.setPhase("preparing");
+      const inputImages = await uploadInputs(deps.comfy, job, signal);
+      const defaultCheckpoint = await deps.defaultCheckpoint();
+      signal.throwIfAborted();
+      let built: ReturnType<typeof buildGraph>;
+      try {
+        built = buildGraph(graphJobOf(job), {
+          inputImages,
+          workflowGraph: job.workflow?.graph,
+          workflowBindings: job.workflow?.bindings,
+          defaultCheckpoint,
+        });
+      } catch (error) {
+        throw new JobFailure("invalid_job", `cannot build the job's graph: ${String(error)}`, false);
+      }
+      const progress = new GraphProgress(built.graph, deps.now);
+      this.prompt = new PromptRun(deps.comfy, {
+        onEvent: (event) => this.onPromptEvent(event, progress),
+        lostAfterMs: deps.lostAfterMs,
+      });
+      await this.prompt.submit(built.graph);
+      this.setPhase("executing");
+      deps.log.job(job.id, "executing", { prompt_id: this.prompt.promptId, seed: built.seed });
+      if (this.cancelRequested) this.interruptForCancel();
+      const outcome = await untilAborted(this.prompt.outcome, signal);
+      clearTimeout(this.cancelTimer);
+      if (outcome.kind === "interrupted") {
+        if (this.cancelRequested) this.stop("cancel");
+        throw new JobFailure("comfyui_interrupted", "the prompt was interrupted in ComfyUI", true);
+      }
+      if (outcome.kind === "error") throw executionFailure(outcome.error);
+      if (outcome.kind === "lost") throw new JobFailure("comfyui_connection_lost", outcome.message, true);
+      this.setPhase("uploading");
+      this.progress = { value: 1, max: 1, percent: 100 };
+      const outputs = await storeOutputs(deps.comfy, deps.protocol, job, outputFilesOf(outcome.outputs), signal);
+      signal.throwIfAborted();
+      this.active = false;
+      await this.report(() => deps.protocol.complete(job.id, { fencing_token: job.fencing_token, outputs }));
+      deps.log.job(job.id, "succeeded", { outputs: outputs.length, ms: (deps.now ?? Date.now)() - started });
+      return "succeeded";
+    } catch (error) {
+      return await this.ended(error);
+    } finally {
+      this.active = false;
+      clearTimeout(this.cancelTimer);
+      this.prompt?.detach();
+    }
+  }
+
+  /** Reports an attempt that did not succeed, by why it stopped. */
+  private async ended(error: unknown): Promise<JobEnd> {
+    const { job, deps } = this;
+    this.active = false;
+    const reason = this.stopReason;
+    if (reason === "kill") return "killed";
+    if (reason === "drop") return "dropped";
+    if (isLeaseLost(error)) {
+      deps.log.job(job.id, "lease_lost", { why: String((error as Error).message) });
+      return "lease_lost";
+    }
+    try {
+      if (reason === "cancel") {
+        await this.report(() => deps.protocol.canceled(job.id, job.fencing_token));
+        deps.log.job(job.id, "canceled", { phase: this.phase });
+        return "canceled";
+      }
+      const failure =
+        reason === "shutdown"
+          ? new JobFailure("worker_shutdown", "the worker shut down before the job finished", true)
+          : asJobFailure(error);
+      const answer = await this.report(() =>
+        deps.protocol.fail(job.id, { fencing_token: job.fencing_token, error: failure.toJobError() }),
+      );
+      const end: JobEnd =
+        reason === "shutdown" ? "handed_back" : answer.job.status === "queued" ? "retrying" : "failed";
+      deps.log.job(job.id, end === "retrying" ? "fail_retry" : end, {
+        code: failure.code,
+        retryable: failure.retryable,
+        node: failure.node,
+        message: failure.message.slice(0, 300),
+      });
+      return end;
+    } catch (reportError) {
+      if (isLeaseLost(reportError)) {
+        deps.log.job(job.id, "lease_lost", { why: (reportError as Error).message });
+        return "lease_lost";
+      }
+      deps.log.error(`job ${job.id} could not be reported; its lease will lapse`, { error: String(reportError) });
+      return "unreported";
+    }
+  }
+
+  /** A report, retried on transient errors (no answer, 5xx, 429) with backoff. */
+  private async report<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!(error instanceof ProtocolError) || !error.retryable || attempt >= 5 || this.stopReason === "kill")
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private onPromptEvent(event: PromptEvent, progress: GraphProgress): void {
+    if (!progress.update(event) || this.phase !== "executing") return;
+    this.progress = progress.snapshot();
+    this.deps.onChange();
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason once it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+}

@@ -1,0 +1,232 @@
+/**
+ * The worker loop, a small class given its dependencies: the protocol client, one slot per ComfyUI connection,
+ * the queue wake-ups (optional) and a clock. It registers, then claims whenever a wake-up comes, after every
+ * (re)subscribe and on the poll timer (a long-poll claim when there is no Realtime), never more jobs than it has
+ * free, healthy slots; each job runs in its slot and heartbeats ride one shared loop. `stop()` claims nothing
+ * more, lets running jobs finish within the grace period, hands back the rest and deregisters; `kill()` stops
+ * dead without a word (for tests of what a crash leaves behind).
+ */
+import type { ClaimedJob, Registered } from "../shared/worker_protocol.ts";
+import { CancellableWait } from "./cancellable_wait.ts";
+import { defaultCheckpointOf } from "./comfy_capabilities.ts";
+import type { ComfyConnection } from "./comfy_connection.ts";
+import { Heartbeats } from "./heartbeats.ts";
+import type { Logger } from "./log.ts";
+import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
+import type { QueueWakeups } from "./queue_wakeups.ts";
+import { registerWorker } from "./register_worker.ts";
+import { type JobEnd, JobRun } from "./run_job.ts";
+
+export interface WorkerOptions {
+  jobTypes: string[];
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  /** Run one job, then stop. */
+  once?: boolean;
+  defaultCheckpoint?: string;
+  /** `node 20.x`, `deno 2.x`. */
+  runtime: string;
+  /** How long ComfyUI may stay unreachable mid-prompt before the job fails (retryable), ms. */
+  comfyLostAfterMs?: number;
+}
+
+export interface WorkerDeps {
+  protocol: ProtocolClient;
+  comfy: ComfyConnection[];
+  wakeups?: QueueWakeups;
+  log: Logger;
+  clock?: { now(): number };
+}
+
+interface Slot {
+  conn: ComfyConnection;
+  run?: JobRun;
+  defaultCheckpoint?: Promise<string | undefined>;
+}
+
+export class Worker {
+  /** Set once registered. */
+  registration: Registered | undefined;
+  /** How each job this worker ran ended, by job id (the last attempt here). */
+  readonly ended = new Map<string, JobEnd>();
+  private readonly deps: WorkerDeps;
+  private readonly options: WorkerOptions;
+  private readonly slots: Slot[];
+  private readonly wait = new CancellableWait();
+  private readonly now: () => number;
+  private heartbeats: Heartbeats | undefined;
+  private claimAbort: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private halted = false;
+  private claimedOnce = false;
+  private exitCode = 0;
+  private resolveFinished!: (code: number) => void;
+  /** Resolves with the process exit code once the worker has stopped: 0, or 1 after a fatal error. */
+  readonly finished = new Promise<number>((resolve) => {
+    this.resolveFinished = resolve;
+  });
+
+  constructor(deps: WorkerDeps, options: WorkerOptions) {
+    this.deps = deps;
+    this.options = options;
+    this.now = deps.clock?.now ?? Date.now;
+    this.slots = deps.comfy.map((conn) => ({ conn }));
+  }
+
+  /** Running jobs' ids. */
+  get running(): string[] {
+    return this.slots.flatMap((s) => (s.run ? [s.run.job.id] : []));
+  }
+
+  /** Connects to ComfyUI, registers and starts claiming; resolves once registered (rejects if it cannot). */
+  async start(): Promise<void> {
+    const { log, protocol } = this.deps;
+    for (const conn of this.deps.comfy) conn.onState((up) => up && this.wait.wake());
+    try {
+      this.registration = await registerWorker(protocol, this.deps.comfy, {
+        jobTypes: this.options.jobTypes,
+        runtime: this.options.runtime,
+        log,
+        stopped: () => this.halted,
+        sleep: (ms) => this.wait.sleep(ms),
+      });
+    } catch (error) {
+      if (!this.halted) this.exitCode = 1;
+      await this.closeConnections();
+      this.resolveFinished(this.exitCode);
+      throw error;
+    }
+    if (this.halted) {
+      // stop() came while registering: it found nothing to drain.
+      await protocol.deregister().catch(() => undefined);
+      await this.closeConnections();
+      this.resolveFinished(this.exitCode);
+      return;
+    }
+    const r = this.registration;
+    log.info(`registered as ${r.name}`, { worker_id: r.worker_id, slots: this.slots.length, lease_s: r.lease_seconds });
+    this.heartbeats = new Heartbeats({ protocol, log, intervalMs: r.heartbeat_interval_ms, now: this.now });
+    this.deps.wakeups?.start(r.queue_topic, this.options.jobTypes, () => this.wait.wake());
+    this.loop = this.claimLoop();
+  }
+
+  /** Stops claiming, waits up to the grace period for running jobs, hands back the rest, deregisters. */
+  stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  /** Stops dead: no reports, no deregister, ComfyUI left alone (tests: what `kill -9` leaves behind). */
+  async kill(): Promise<void> {
+    this.halted = true;
+    this.claimAbort?.abort();
+    this.wait.wake();
+    for (const slot of this.slots) slot.run?.kill();
+    await this.heartbeats?.stop();
+    await this.deps.wakeups?.stop();
+    await this.closeConnections();
+    this.resolveFinished(this.exitCode);
+  }
+
+  private async drain(): Promise<void> {
+    const { log, protocol } = this.deps;
+    log.info("stopping: no more claims");
+    this.halted = true;
+    this.claimAbort?.abort();
+    this.wait.wake();
+    await this.loop;
+    const runs = this.slots.flatMap((s) => (s.run ? [s.run] : []));
+    if (runs.length > 0) log.info(`${runs.length} running job(s) get ${this.options.shutdownGraceMs} ms to finish`);
+    await this.deps.wakeups?.stop();
+    const all = Promise.all(runs.map((r) => r.done));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<"grace_over">((resolve) => {
+      timer = setTimeout(() => resolve("grace_over"), this.options.shutdownGraceMs);
+    });
+    if ((await Promise.race([all, graceOver])) === "grace_over") {
+      for (const run of runs) run.handBack();
+      await all;
+    }
+    clearTimeout(timer);
+    await this.heartbeats?.stop();
+    if (this.registration) {
+      await protocol.deregister().then(
+        () => log.info("deregistered"),
+        (error) => log.warn("deregister failed", { error: String(error) }),
+      );
+    }
+    await this.closeConnections();
+    log.info("stopped");
+    this.resolveFinished(this.exitCode);
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { log, protocol, wakeups } = this.deps;
+    let failures = 0;
+    while (!this.halted) {
+      const free = this.slots.filter((s) => !s.run && s.conn.healthy);
+      if (free.length === 0 || (this.options.once && this.claimedOnce)) {
+        await this.wait.sleep(this.options.pollIntervalMs);
+        continue;
+      }
+      // Without Realtime the claim itself waits for work (the function LISTENs), up to 20 s.
+      const waitS = wakeups ? 0 : Math.min(20, Math.max(1, this.options.pollIntervalMs / 1000));
+      const started = this.now();
+      let jobs: ClaimedJob[];
+      this.wait.clear();
+      this.claimAbort = new AbortController();
+      try {
+        const n = this.options.once ? 1 : Math.min(free.length, 64);
+        // An aborted long poll may have claimed a job already: its lease lapses and the reaper requeues it.
+        jobs = await protocol.claim({ n, wait_s: waitS, job_types: this.options.jobTypes }, this.claimAbort.signal);
+        failures = 0;
+      } catch (error) {
+        if (this.halted) break;
+        if (isTokenRefused(error)) {
+          log.error(`the worker token was refused; stopping (${String(error)})`);
+          this.exitCode = 1;
+          void this.stop();
+          break;
+        }
+        failures++;
+        log.warn("claim failed; retrying", { error: String(error) });
+        await this.wait.sleep(Math.min(this.options.pollIntervalMs, 250 * 2 ** failures));
+        continue;
+      }
+      for (const [i, job] of jobs.entries()) this.startJob(free[i], job);
+      if (this.options.once && jobs.length > 0) this.claimedOnce = true;
+      if (jobs.length === 0) await this.wait.sleep(this.options.pollIntervalMs - (this.now() - started));
+    }
+  }
+
+  private startJob(slot: Slot, job: ClaimedJob): void {
+    const heartbeats = this.heartbeats as Heartbeats;
+    slot.defaultCheckpoint ??= defaultCheckpointOf(slot.conn, this.options.defaultCheckpoint).then((c) => {
+      if (c === undefined) slot.defaultCheckpoint = undefined;
+      return c;
+    });
+    const run = new JobRun(job, {
+      protocol: this.deps.protocol,
+      comfy: slot.conn,
+      log: this.deps.log,
+      defaultCheckpoint: () => slot.defaultCheckpoint ?? Promise.resolve(undefined),
+      onChange: () => heartbeats.changed(),
+      now: this.now,
+      lostAfterMs: this.options.comfyLostAfterMs,
+    });
+    slot.run = run;
+    heartbeats.add(run);
+    void run.done.then((end) => {
+      heartbeats.remove(run);
+      slot.run = undefined;
+      this.ended.set(job.id, end);
+      if (this.options.once && !this.halted) void this.stop();
+      this.wait.wake();
+    });
+  }
+
+  private async closeConnections(): Promise<void> {
+    await Promise.all(this.deps.comfy.map((c) => c.close()));
+  }
+}

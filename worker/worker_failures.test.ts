@@ -1,0 +1,89 @@
+/**
+ * Jobs that do not simply succeed: a graph ComfyUI refuses (failed at once, not retried, refunded), an
+ * out-of-memory error (retried, then succeeds), and cancels, of a queued job (at once) and of a running one
+ * (the worker interrupts the prompt in ComfyUI, which the simulator records, and reports canceled).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { ComfyuiSim } from "../scripts/comfyui_sim/sim.ts";
+import { final, startWorkerStack, type WorkerStack } from "./testing/worker_stack.ts";
+
+let stack: WorkerStack;
+let sim: ComfyuiSim;
+
+before(async () => {
+  stack = await startWorkerStack();
+  // A 3 s lease: heartbeats every second, so a cancel reaches a stalled prompt within about a second.
+  await stack.setting("lease_seconds", 3);
+  sim = await stack.sim({ stepMs: 5 });
+  await stack.startWorker([sim]);
+});
+after(() => stack.close());
+
+const balance = async () =>
+  Number(
+    (await stack.h.sql<{ credits: string }[]>`select credits from public.profiles where id = ${stack.user.id}`)[0]
+      .credits,
+  );
+
+const eventsOf = (id: string) =>
+  stack.h.sql<{ type: string; data: Record<string, unknown> }[]>`
+    select type, data from public.job_events where job_id = ${id} order by seq`;
+
+describe("failures and cancels", { timeout: 30_000 }, () => {
+  test("a graph ComfyUI refuses fails at once with its node_errors, is not retried, and is refunded", async () => {
+    const before = await balance();
+    const id = await stack.createJob({
+      type: "txt2img",
+      params: { prompt: "a kiln", checkpoint: "no-such-model.safetensors", width: 64, height: 64, steps: 2 },
+    });
+    const job = await stack.waitFor(id, final);
+    assert.equal(job.status, "failed", JSON.stringify(job));
+    assert.equal(job.attempts, 1);
+    assert.equal(job.error?.code, "comfyui_validation");
+    assert.equal(job.error?.retryable, false);
+    assert.equal(job.error?.node, "4");
+    assert.match(String(job.error?.message), /no-such-model\.safetensors/);
+    const details = job.error?.details as { node_errors?: Record<string, { errors: Array<{ type: string }> }> };
+    assert.equal(details.node_errors?.["4"]?.errors[0]?.type, "value_not_in_list");
+    assert.equal(await balance(), before, "the charge is refunded");
+    assert.ok(!(await eventsOf(id)).some((e) => e.type === "job.queued" && e.data.reason === "retry"));
+  });
+
+  test("out of memory once: the attempt fails retryable, the retry succeeds", async () => {
+    const id = await stack.createJob({
+      type: "txt2img",
+      params: { prompt: "a huge kiln [sim:oom-once]", width: 64, height: 64, steps: 2 },
+    });
+    const job = await stack.waitFor(id, final);
+    assert.equal(job.status, "succeeded", JSON.stringify(job));
+    assert.equal(job.attempts, 2);
+    const retry = (await eventsOf(id)).find((e) => e.type === "job.queued" && e.data.reason === "retry");
+    const error = retry?.data.error as { code?: string; retryable?: boolean; node?: string } | undefined;
+    assert.equal(error?.code, "out_of_memory");
+    assert.equal(error?.retryable, true);
+    assert.equal(error?.node, "3");
+  });
+
+  test("cancel: a queued job at once; a running one interrupted in ComfyUI; both refunded", async () => {
+    const before = await balance();
+    const running = await stack.createJob({
+      type: "txt2img",
+      params: { prompt: "forever [sim:stall]", width: 64, height: 64 },
+    });
+    await stack.waitFor(running, (j) => j.status === "running" && j.phase === "executing");
+    // The only slot is busy, so this one waits in the queue.
+    const queued = await stack.createJob({ type: "txt2img", params: { prompt: "next", width: 64, height: 64 } });
+    const cancelQueued = await stack.h.call("POST", `/v1/jobs/${queued}/cancel`, { auth: stack.user.token });
+    assert.equal(cancelQueued.status, 200, await cancelQueued.clone().text());
+    assert.equal((await stack.job(queued)).status, "canceled");
+
+    const prompts = sim.interrupts.length;
+    const cancelRunning = await stack.h.call("POST", `/v1/jobs/${running}/cancel`, { auth: stack.user.token });
+    assert.ok([200, 202].includes(cancelRunning.status), await cancelRunning.clone().text());
+    const job = await stack.waitFor(running, final, 8000);
+    assert.equal(job.status, "canceled", JSON.stringify(job));
+    assert.equal(sim.interrupts.length, prompts + 1, "the simulator saw the prompt interrupted");
+    assert.equal(await balance(), before, "both charges are refunded");
+  });
+});
