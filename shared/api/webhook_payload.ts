@@ -5,8 +5,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { MAX_WEBHOOK_BODY_BYTES } from "../webhooks/webhook_body.ts";
-import { JobSummary } from "./job_schema.ts";
 import { WEBHOOK_EVENTS } from "./create_job_schema.ts";
+import { JobSummary } from "./job_schema.ts";
 
 export const WebhookJobData = JobSummary.extend({
   links: z

@@ -49,7 +49,15 @@ describe("addresses", () => {
   });
 
   it("lets public addresses through", () => {
-    for (const address of ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::6810:85e5", "::ffff:8.8.8.8", "2002:0808:0808::1"]) {
+    for (const address of [
+      "93.184.216.34",
+      "8.8.8.8",
+      "172.32.0.1",
+      "100.128.0.1",
+      "2606:4700::6810:85e5",
+      "::ffff:8.8.8.8",
+      "2002:0808:0808::1",
+    ]) {
       assert.equal(blockedAddressReason(address), undefined, address);
     }
   });

@@ -128,9 +128,19 @@ describe("claims", () => {
     const { job } = await createJob(l.db, owner, { type: "wh_tick" });
     const [first] = await claim(l.db, worker, 1, ["wh_tick"]);
     await l.call("kiln.heartbeat($1, $2, $3, 'executing', $4)", [first.id, worker, first.fencing_token, { value: 1 }]);
-    await l.call("kiln.fail_job($1, $2, $3, $4)", [first.id, worker, first.fencing_token, { code: "x", retryable: true }]);
+    await l.call("kiln.fail_job($1, $2, $3, $4)", [
+      first.id,
+      worker,
+      first.fencing_token,
+      { code: "x", retryable: true },
+    ]);
     const [second] = await claim(l.db, worker, 1, ["wh_tick"]);
-    await l.call("kiln.heartbeat($1, $2, $3, 'executing', $4)", [second.id, worker, second.fencing_token, { value: 2 }]);
+    await l.call("kiln.heartbeat($1, $2, $3, 'executing', $4)", [
+      second.id,
+      worker,
+      second.fencing_token,
+      { value: 2 },
+    ]);
     const rows = await l.db.query<{ event_type: string; value: number | null }>(
       `select event_type, (payload -> 'data' -> 'progress' ->> 'value')::int as value
          from public.webhook_deliveries where job_id = $1 order by seq`,
@@ -268,12 +278,18 @@ describe("sweeps", () => {
     const now = new Date(Date.now() + 240_000);
     const [d] = await claimAt(owner, now);
     await record(d.id, 1, 200, now);
-    await l.db.query("update public.job_events set created_at = now() - interval '40 days' where job_id = $1", [job.id]);
-    await l.db.query("update public.webhook_deliveries set created_at = now() - interval '40 days' where id = $1", [d.id]);
+    await l.db.query("update public.job_events set created_at = now() - interval '40 days' where job_id = $1", [
+      job.id,
+    ]);
+    await l.db.query("update public.webhook_deliveries set created_at = now() - interval '40 days' where id = $1", [
+      d.id,
+    ]);
     await l.db.query("update realtime.messages set inserted_at = now() - interval '2 days' where topic = $1", [
       `user:${owner}`,
     ]);
-    await l.db.query("insert into kiln.rate_limit_counters (key, window_start, hits) values ('old', now() - interval '2 hours', 1)");
+    await l.db.query(
+      "insert into kiln.rate_limit_counters (key, window_start, hits) values ('old', now() - interval '2 hours', 1)",
+    );
 
     const first = await l.call<Record<string, unknown>>("kiln.run_sweeps($1)", [at(now, 3600)]);
     assert.deepEqual(Object.keys(first).sort(), ["deadlines_expired", "pruned", "reaped"]);
@@ -281,7 +297,10 @@ describe("sweeps", () => {
     assert.ok(pruned.job_events >= 1 && pruned.webhook_deliveries >= 1 && pruned.rate_limit_counters >= 1);
     assert.ok(pruned.broadcast_messages >= 1);
     assert.deepEqual(await l.call("kiln.run_sweeps($1)", [at(now, 3601)]), {}, "not due again yet");
-    assert.deepEqual(Object.keys(await l.call("kiln.run_sweeps($1)", [at(now, 3607)])), ["reaped", "deadlines_expired"]);
+    assert.deepEqual(Object.keys(await l.call("kiln.run_sweeps($1)", [at(now, 3607)])), [
+      "reaped",
+      "deadlines_expired",
+    ]);
     const [{ events, attempts }] = await l.db.query<{ events: number; attempts: number }>(
       `select (select count(*)::int from public.job_events where job_id = $1) as events,
               (select count(*)::int from public.webhook_attempts where delivery_id = $2) as attempts`,

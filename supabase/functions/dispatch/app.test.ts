@@ -11,7 +11,9 @@ import { kickDispatch } from "./kick.ts";
 import { startReceiver, type WebhookReceiver } from "./testing/webhook_receiver.ts";
 
 /** A local stack on a database of its own (a clone on the server, or an in-memory PGlite). */
-async function stackOnOwnDatabase(dispatchLoop: boolean): Promise<{ stack: Stack; sql: postgres.Sql; stop(): Promise<void> }> {
+async function stackOnOwnDatabase(
+  dispatchLoop: boolean,
+): Promise<{ stack: Stack; sql: postgres.Sql; stop(): Promise<void> }> {
   const db: TestDatabase | undefined = testServerUrl() ? await createTestDatabase() : undefined;
   // The receivers are on loopback, over plain http: allowed for 127.0.0.1 only.
   process.env.KILN_WEBHOOK_HTTP_ALLOW = "127.0.0.1";
@@ -30,7 +32,9 @@ async function stackOnOwnDatabase(dispatchLoop: boolean): Promise<{ stack: Stack
 
 /** An owner with an endpoint at `url`; returns the owner id. */
 async function ownerWithEndpoint(sql: postgres.Sql, url: string): Promise<string> {
-  const [{ id }] = await sql<{ id: string }[]>`insert into auth.users (email) values (${`${crypto.randomUUID()}@example.test`}) returning id`;
+  const [{ id }] = await sql<
+    { id: string }[]
+  >`insert into auth.users (email) values (${`${crypto.randomUUID()}@example.test`}) returning id`;
   await sql`insert into public.webhook_endpoints (owner_id, url, secret, events)
             values (${id}, ${url}, kiln.new_webhook_secret(), ${["job.queued"]})`;
   return id;
@@ -90,7 +94,9 @@ describe("POST /functions/v1/dispatch/run and kicks", () => {
     assert.ok("reaped" in report.sweeps || Object.keys(report.sweeps).length === 0);
     assert.ok(response.headers.get("x-request-id"));
     assert.deepEqual(
-      bodiesOf(receiver).filter((b) => b.data.id === jobId).map((b) => b.type),
+      bodiesOf(receiver)
+        .filter((b) => b.data.id === jobId)
+        .map((b) => b.type),
       ["job.queued"],
     );
     const invalid = await run({ auth: env.stack.dispatchSecret, body: JSON.stringify({ sweeps: "yes" }) });
@@ -128,7 +134,9 @@ describe("the local stack's dispatch loop", () => {
     // Recorded once the receiver has answered.
     let status = "";
     for (let i = 0; i < 100 && status !== "succeeded"; i++) {
-      [{ status }] = await env.sql<{ status: string }[]>`select status from public.webhook_deliveries where job_id = ${jobId}`;
+      [{ status }] = await env.sql<
+        { status: string }[]
+      >`select status from public.webhook_deliveries where job_id = ${jobId}`;
       if (status !== "succeeded") await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(status, "succeeded");

@@ -15,7 +15,10 @@ import { registerRun } from "./routes/run.ts";
 
 export function newApp(deps: DispatchDeps): DispatchApp {
   const app: DispatchApp = new Hono<DispatchEnv>().basePath("/dispatch");
-  app.use("*", requestContext(deps.config.KILN_MAX_BODY_BYTES, deps.log, () => ({ kind: "dispatcher" })));
+  app.use(
+    "*",
+    requestContext(deps.config.KILN_MAX_BODY_BYTES, deps.log, () => ({ kind: "dispatcher" })),
+  );
   app.use("*", requireDispatchSecret(deps.config.KILN_DISPATCH_SECRET));
   app.onError((error, c) => errorResponse(c, error));
   app.notFound((c) =>

@@ -8,7 +8,10 @@ import type postgres from "postgres";
 /** What each part did, by name (`reaped`, `deadlines_expired`, `pruned`); parts that were not due are absent. */
 export type SweepResult = Record<string, unknown>;
 
-export async function runSweeps(sql: postgres.Sql, options: { force?: boolean; now?: Date } = {}): Promise<SweepResult> {
+export async function runSweeps(
+  sql: postgres.Sql,
+  options: { force?: boolean; now?: Date } = {},
+): Promise<SweepResult> {
   const [row] = await sql<{ r: SweepResult }[]>`
     select kiln.run_sweeps(${options.now ?? null}::timestamptz, ${options.force ?? false}::boolean) as r`;
   return row.r;

@@ -68,7 +68,12 @@ describe("order", () => {
     // dispatchers run. Each job also has its own webhook URL, a second target.
     const jobs: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const { job } = await createJob(h.db, owner, { type, cost: 0, maxAttempts: 6, webhookUrl: receiver.url("/ordered-job") });
+      const { job } = await createJob(h.db, owner, {
+        type,
+        cost: 0,
+        maxAttempts: 6,
+        webhookUrl: receiver.url("/ordered-job"),
+      });
       jobs.push(job.id);
     }
     for (let attempt = 1; attempt <= 6; attempt++) {
@@ -99,7 +104,11 @@ describe("order", () => {
           [jobId],
         );
         assert.equal(events.length, 13);
-        assert.deepEqual(got.get(jobId), events.map((e) => e.id), `${path}: job ${jobId} out of order`);
+        assert.deepEqual(
+          got.get(jobId),
+          events.map((e) => e.id),
+          `${path}: job ${jobId} out of order`,
+        );
       }
     }
     assert.ok(
@@ -120,7 +129,12 @@ describe("job.progress", () => {
     await createJob(h.db, owner, { type, cost: 0 });
     const [c] = await claim(h.db, worker, 1, [type]);
     const beat = (value: number) =>
-      h.db.query("select kiln.heartbeat($1, $2, $3, 'executing', $4)", [c.id, worker, c.fencing_token, { value, max: 3 }]);
+      h.db.query("select kiln.heartbeat($1, $2, $3, 'executing', $4)", [
+        c.id,
+        worker,
+        c.fencing_token,
+        { value, max: 3 },
+      ]);
     const dispatcher = h.dispatcher();
 
     await beat(1);

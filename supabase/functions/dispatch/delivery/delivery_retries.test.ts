@@ -36,7 +36,10 @@ function assertScheduled(row: { last_attempt_at: Date | null; next_attempt_at: D
   const waited = (row.next_attempt_at.getTime() - (row.last_attempt_at as Date).getTime()) / 1000;
   const planned = SCHEDULE_S[n - 1];
   // The wait counts from when the attempt was recorded, a few ms after it started.
-  assert.ok(waited >= planned * 0.9 && waited <= planned * 1.1 + 1, `attempt ${n}: waited ${waited} s, planned ${planned} s`);
+  assert.ok(
+    waited >= planned * 0.9 && waited <= planned * 1.1 + 1,
+    `attempt ${n}: waited ${waited} s, planned ${planned} s`,
+  );
 }
 
 async function endpointRow(id: string) {
@@ -50,7 +53,9 @@ async function endpointRow(id: string) {
 describe("retries", () => {
   it("after a 500, on the schedule with the same event id, and delivered once the receiver recovers", async () => {
     let failing = true;
-    receiver.reply((r) => (r.path === "/flaky" && failing ? { status: 500, body: "database is down" } : { status: 200 }));
+    receiver.reply((r) =>
+      r.path === "/flaky" && failing ? { status: 500, body: "database is down" } : { status: 200 },
+    );
     const { jobId, endpoint } = await oneDelivery(receiver.url("/flaky"));
     const dispatcher = h.dispatcher();
     for (let n = 1; n <= 3; n++) {
@@ -150,7 +155,10 @@ describe("giving up", () => {
     assert.equal(row.disabled_reason, "the endpoint answered 410 Gone");
     // Disabled endpoints get no new deliveries.
     await finishedJob(h.db, owner);
-    assert.equal((await deliveries(h.db)).filter((r) => r.endpoint_id === endpoint.id && r.status === "pending").length, 0);
+    assert.equal(
+      (await deliveries(h.db)).filter((r) => r.endpoint_id === endpoint.id && r.status === "pending").length,
+      0,
+    );
   });
 
   it("410 on a job's own webhook ends that delivery only", async () => {

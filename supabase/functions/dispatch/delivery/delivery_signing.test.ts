@@ -73,10 +73,10 @@ describe("signatures", () => {
 
   it("during a rotation both signatures are sent, and each verifies with its own secret", async () => {
     const { owner, endpoint } = await ownerWithEndpoint(h.db, receiver.url("/rotated"), ["job.queued"]);
-    const [{ secret: next }] = await h.db.query<{ secret: string }>("select kiln.rotate_webhook_secret($1, $2) as secret", [
-      endpoint.id,
-      owner,
-    ]);
+    const [{ secret: next }] = await h.db.query<{ secret: string }>(
+      "select kiln.rotate_webhook_secret($1, $2) as secret",
+      [endpoint.id, owner],
+    );
     assert.notEqual(next, endpoint.secret);
     const jobId = await finishedJob(h.db, owner);
     await h.dispatcher().run();
@@ -90,7 +90,9 @@ describe("signatures", () => {
     assert.throws(() => new Webhook(next).verify(request.body, alone(parts[1])), /signature/i);
 
     // When the grace period is over, only the new secret signs.
-    await h.db.query("update public.webhook_endpoints set previous_secret_expires_at = now() where id = $1", [endpoint.id]);
+    await h.db.query("update public.webhook_endpoints set previous_secret_expires_at = now() where id = $1", [
+      endpoint.id,
+    ]);
     const later = await finishedJob(h.db, owner);
     await h.dispatcher().run();
     const [after] = forJob(later);
@@ -103,13 +105,17 @@ describe("signatures", () => {
     const owner = await createUser(h.db, { credits: 1000 });
     const jobId = await finishedJob(h.db, owner, { webhookUrl: receiver.url("/per-job") });
     await h.dispatcher().run();
-    const [{ secret }] = await h.db.query<{ secret: string }>("select kiln.account_webhook_secret($1) as secret", [owner]);
+    const [{ secret }] = await h.db.query<{ secret: string }>("select kiln.account_webhook_secret($1) as secret", [
+      owner,
+    ]);
     assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
     const got = forJob(jobId);
     assert.equal(got.length, 3);
     for (const request of got) new Webhook(secret).verify(request.body, request.headers);
 
-    const [{ next }] = await h.db.query<{ next: string }>("select kiln.rotate_account_webhook_secret($1) as next", [owner]);
+    const [{ next }] = await h.db.query<{ next: string }>("select kiln.rotate_account_webhook_secret($1) as next", [
+      owner,
+    ]);
     const second = await finishedJob(h.db, owner, { webhookUrl: receiver.url("/per-job") });
     await h.dispatcher().run();
     for (const request of forJob(second)) {

@@ -155,7 +155,12 @@ export class Dispatcher {
       recorded = await recordAttempt(this.deps.sql, delivery, result, this.options.now?.());
     } catch (error) {
       counts.errors++;
-      this.deps.log({ level: "error", msg: "webhook attempt not recorded", delivery: delivery.id, error: String(error) });
+      this.deps.log({
+        level: "error",
+        msg: "webhook attempt not recorded",
+        delivery: delivery.id,
+        error: String(error),
+      });
       return;
     }
     if (recorded.status === "succeeded") counts.delivered++;

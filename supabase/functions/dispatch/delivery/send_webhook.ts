@@ -98,7 +98,8 @@ async function excerpt(response: Response): Promise<string> {
     bytes.set(chunk, at);
     at += chunk.length;
   }
-  return new TextDecoder().decode(bytes.subarray(0, EXCERPT_BYTES)).replaceAll("\u0000", "");
+  // `stream`: a character cut at the edge is left out rather than turned into U+FFFD.
+  return new TextDecoder().decode(bytes.subarray(0, EXCERPT_BYTES), { stream: true }).replaceAll("\u0000", "");
 }
 
 /** Retry-After in seconds from `nowMs`: delay-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -4,11 +4,11 @@
  * should not wait for receivers). Called by pg_cron through pg_net every 10 s, by kicks, and by the local stack.
  */
 import { z } from "zod";
-import { fieldErrors } from "../../api/http/errors.ts";
 import { KilnError } from "../../../../shared/errors.ts";
+import { fieldErrors } from "../../api/http/errors.ts";
 import { waitUntil } from "../background.ts";
-import type { DispatchDeps } from "../deps.ts";
 import type { DeliveryCounts } from "../delivery/dispatcher.ts";
+import type { DispatchDeps } from "../deps.ts";
 import type { DispatchApp } from "../http/dispatch_types.ts";
 import { runSweeps, type SweepResult } from "../sweeps.ts";
 
@@ -52,9 +52,7 @@ export function registerRun(app: DispatchApp, deps: DispatchDeps): void {
     }
     const run = dispatchOnce(deps, { sweeps: parsed.data.sweeps });
     if (parsed.data.wait === false) {
-      waitUntil(
-        run.catch((error) => deps.log({ level: "error", msg: "dispatch run failed", error: String(error) })),
-      );
+      waitUntil(run.catch((error) => deps.log({ level: "error", msg: "dispatch run failed", error: String(error) })));
       return c.json({ accepted: true }, 202);
     }
     return c.json(await run, 200);

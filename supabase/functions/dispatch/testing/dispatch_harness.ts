@@ -9,8 +9,8 @@ import { migrate } from "../../../../scripts/db/migrate.ts";
 import { startEmbeddedPostgres } from "../../../../scripts/local/embedded_postgres.ts";
 import type { HostResolver, TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";
 import { createTestDatabase, testServerUrl } from "../../../tests/helpers/test_database.ts";
-import { WEBHOOK_USER_AGENT } from "../deps.ts";
 import { Dispatcher, type DispatcherOptions } from "../delivery/dispatcher.ts";
+import { WEBHOOK_USER_AGENT } from "../deps.ts";
 
 export const TEST_API_URL = "https://kiln.example.test";
 
@@ -86,7 +86,15 @@ export async function startDispatchHarness(): Promise<DispatchHarness> {
             userAgent: WEBHOOK_USER_AGENT,
             log: () => {},
           },
-          { batchSize: 20, concurrency: 8, budgetMs: 10_000, lingerMs: 0, leaseSeconds: 60, timeoutMs: 500, ...options },
+          {
+            batchSize: 20,
+            concurrency: 8,
+            budgetMs: 10_000,
+            lingerMs: 0,
+            leaseSeconds: 60,
+            timeoutMs: 500,
+            ...options,
+          },
         );
       },
       close,

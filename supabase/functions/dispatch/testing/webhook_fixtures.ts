@@ -29,7 +29,11 @@ export async function ownerWithEndpoint(
 }
 
 /** A job of `owner` taken from queued to succeeded by a worker (events queued, started, succeeded). */
-export async function finishedJob(db: Queryable, owner: string, options: { webhookUrl?: string } = {}): Promise<string> {
+export async function finishedJob(
+  db: Queryable,
+  owner: string,
+  options: { webhookUrl?: string } = {},
+): Promise<string> {
   // A type of its own, so the claim takes this job and not another test's queued one.
   const type = `hook_${randomBytes(4).toString("hex")}`;
   const { job } = await createJob(db, owner, { type, cost: 1, webhookUrl: options.webhookUrl });

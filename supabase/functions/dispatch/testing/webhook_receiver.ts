@@ -70,7 +70,11 @@ export async function startReceiver(): Promise<WebhookReceiver> {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`the receiver did not get what was expected within ${timeoutMs} ms (${requests.length} requests)`));
+          reject(
+            new Error(
+              `the receiver did not get what was expected within ${timeoutMs} ms (${requests.length} requests)`,
+            ),
+          );
         }, timeoutMs);
         const check = () => {
           if (!predicate(requests)) return;
