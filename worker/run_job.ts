@@ -32,6 +32,14 @@ export type JobEnd =
 
 type StopReason = "cancel" | "drop" | "shutdown" | "kill";
 
+/**
+ * Instrumentation points of a successful run, in order: the claim answered, `POST /prompt` answered, `executing
+ * {node: null}` seen, each output's Storage PUT sent and answered (once per file), and `complete` answered.
+ */
+export type JobMark = "claimed" | "prompt_queued" | "comfy_done" | "put_started" | "put_done" | "reported";
+/** Called at each mark with `performance.now()`; for measurements only (the bench), it changes nothing. */
+export type OnJobMark = (jobId: string, mark: JobMark, atMs: number) => void;
+
 export interface JobRunDeps {
   protocol: ProtocolClient;
   comfy: ComfyConnection;
@@ -45,6 +53,8 @@ export interface JobRunDeps {
   lostAfterMs?: number;
   /** How long after an interrupt for a cancel the prompt may take to stop (default 10 s). */
   cancelTimeoutMs?: number;
+  /** Instrumentation (bench): called at each mark of the run. */
+  onMark?: OnJobMark;
 }
 
 export class JobRun {
@@ -65,6 +75,7 @@ export class JobRun {
   constructor(job: ClaimedJob, deps: JobRunDeps) {
     this.job = job;
     this.deps = deps;
+    this.mark("claimed");
     this.done = Promise.resolve().then(() => this.run());
   }
 
@@ -143,6 +154,7 @@ export class JobRun {
         lostAfterMs: deps.lostAfterMs,
       });
       await this.prompt.submit(built.graph);
+      this.mark("prompt_queued");
       this.setPhase("executing");
       deps.log.job(job.id, "executing", { prompt_id: this.prompt.promptId, seed: built.seed });
       if (this.cancelRequested) this.interruptForCancel();
@@ -156,10 +168,13 @@ export class JobRun {
       if (outcome.kind === "lost") throw new JobFailure("comfyui_connection_lost", outcome.message, true);
       this.setPhase("uploading");
       this.progress = { value: 1, max: 1, percent: 100 };
-      const outputs = await storeOutputs(deps.comfy, deps.protocol, job, outputFilesOf(outcome.outputs), signal);
+      const files = outputFilesOf(outcome.outputs);
+      const onPut = deps.onMark && ((mark: JobMark) => this.mark(mark));
+      const outputs = await storeOutputs(deps.comfy, deps.protocol, job, files, signal, onPut);
       signal.throwIfAborted();
       this.active = false;
       await this.report(() => deps.protocol.complete(job.id, { fencing_token: job.fencing_token, outputs }));
+      this.mark("reported");
       deps.log.job(job.id, "succeeded", { outputs: outputs.length, ms: (deps.now ?? Date.now)() - started });
       return "succeeded";
     } catch (error) {
@@ -227,7 +242,12 @@ export class JobRun {
     }
   }
 
+  private mark(mark: JobMark): void {
+    this.deps.onMark?.(this.job.id, mark, performance.now());
+  }
+
   private onPromptEvent(event: PromptEvent, progress: GraphProgress): void {
+    if (event.type === "executing" && event.data.node === null) this.mark("comfy_done");
     if (!progress.update(event) || this.phase !== "executing") return;
     this.progress = progress.snapshot();
     this.deps.onChange();

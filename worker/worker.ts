@@ -15,7 +15,7 @@ import type { Logger } from "./log.ts";
 import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
 import type { QueueWakeups } from "./queue_wakeups.ts";
 import { registerWorker } from "./register_worker.ts";
-import { type JobEnd, JobRun } from "./run_job.ts";
+import { type JobEnd, JobRun, type OnJobMark } from "./run_job.ts";
 
 export interface WorkerOptions {
   jobTypes: string[];
@@ -28,6 +28,8 @@ export interface WorkerOptions {
   runtime: string;
   /** How long ComfyUI may stay unreachable mid-prompt before the job fails (retryable), ms. */
   comfyLostAfterMs?: number;
+  /** Instrumentation (the bench): each job's marks, see JobMark. Changes nothing. */
+  onJobMark?: OnJobMark;
 }
 
 export interface WorkerDeps {
@@ -214,6 +216,7 @@ export class Worker {
       onChange: () => heartbeats.changed(),
       now: this.now,
       lostAfterMs: this.options.comfyLostAfterMs,
+      onMark: this.options.onJobMark,
     });
     slot.run = run;
     heartbeats.add(run);

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, redactedConfig, USAGE, type WorkerConfig } fro
 import { createLogger, type Logger } from "./log.ts";
 import { ProtocolClient } from "./protocol_client.ts";
 import { QueueWakeups } from "./queue_wakeups.ts";
+import type { OnJobMark } from "./run_job.ts";
 import { Worker } from "./worker.ts";
 
 export interface WorkerRuntime {
@@ -27,7 +28,7 @@ export interface WorkerRuntime {
 /** A worker wired from its configuration: protocol client, one connection per ComfyUI, Realtime if configured. */
 export function newWorker(
   config: WorkerConfig,
-  ports: { WebSocket: unknown; log: Logger; runtime: string; comfyLostAfterMs?: number },
+  ports: { WebSocket: unknown; log: Logger; runtime: string; comfyLostAfterMs?: number; onJobMark?: OnJobMark },
 ): Worker {
   const { log, WebSocket } = ports;
   return new Worker(
@@ -45,6 +46,7 @@ export function newWorker(
       defaultCheckpoint: config.defaultCheckpoint,
       runtime: ports.runtime,
       comfyLostAfterMs: ports.comfyLostAfterMs,
+      onJobMark: ports.onJobMark,
     },
   );
 }

@@ -14,10 +14,13 @@ import { createSection } from "./jobs_create.ts";
 import { pgbenchSection } from "./pgbench.ts";
 import { realtimeSection } from "./realtime_broadcast.ts";
 import { type BenchRow, type BenchSection, markdownTable } from "./report.ts";
+import { webhookSection } from "./webhook_delivery.ts";
+import { workerSection } from "./worker_jobs.ts";
 
 /**
- * Every section, in the order they run. The pgbench ratio needs `claim` to have run before it; `realtime` runs
- * last, since the stack it starts switches the relay's NOTIFY on for the database.
+ * Every section, in the order they run. The pgbench ratio needs `claim` to have run before it; `realtime`,
+ * `webhooks` and `worker` run last, since the stacks they start switch NOTIFYs on for the database (each resets
+ * them after).
  */
 const sections: BenchSection[] = [
   createSection,
@@ -26,6 +29,8 @@ const sections: BenchSection[] = [
   pgbenchSection,
   apiSection,
   realtimeSection,
+  webhookSection,
+  workerSection,
 ];
 
 /** A bad command line: reported as one line, without a stack. */
@@ -44,7 +49,8 @@ async function main(): Promise<void> {
   const selected = selectSections(process.argv.slice(2));
   const admin = adminUrl();
   console.error(`kiln bench on ${redactUrl(admin)}: ${selected.map((s) => s.name).join(", ")}`);
-  const bench = await createBenchDatabase(admin);
+  // KILN_BENCH_DATABASE: another name, so two runs on one server do not drop each other's database.
+  const bench = await createBenchDatabase(admin, process.env.KILN_BENCH_DATABASE ?? "kiln_bench");
   const rows: BenchRow[] = [];
   let header: string;
   try {

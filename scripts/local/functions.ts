@@ -7,7 +7,7 @@ import { apiDeps } from "../../supabase/functions/api/deps.ts";
 import type { LogLine } from "../../supabase/functions/api/http/request_context.ts";
 import { newApp as newDispatchApp } from "../../supabase/functions/dispatch/app.ts";
 import { dispatchDeps } from "../../supabase/functions/dispatch/deps.ts";
-import { dispatchOnce } from "../../supabase/functions/dispatch/routes/run.ts";
+import { dispatchOnce } from "../../supabase/functions/dispatch/dispatch_once.ts";
 import { newApp as newWorkersApp } from "../../supabase/functions/workers/app.ts";
 import { workersDeps } from "../../supabase/functions/workers/deps.ts";
 import { DispatchLoop } from "./dispatch_loop.ts";

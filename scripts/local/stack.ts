@@ -32,6 +32,8 @@ export interface StackOptions {
   dbPort?: number;
   /** Run the webhook dispatcher as a loop, woken by each delivery (default true; test stacks turn it off). */
   dispatchLoop?: boolean;
+  /** More environment for the functions (e.g. KILN_WEBHOOK_HTTP_ALLOW for loopback receivers in tests). */
+  functionEnv?: Record<string, string>;
 }
 
 export interface Stack {
@@ -102,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // Local webhook receivers (http, private addresses) are allowed only where the developer says so.
         KILN_WEBHOOK_HTTP_ALLOW: process.env.KILN_WEBHOOK_HTTP_ALLOW,
         KILN_WEBHOOK_PRIVATE_ALLOW: process.env.KILN_WEBHOOK_PRIVATE_ALLOW,
+        ...options.functionEnv,
       },
       options.quiet ? () => {} : undefined,
       { dispatchLoop: options.dispatchLoop !== false },

@@ -91,3 +91,15 @@ describe("URLs", () => {
     assert.deepEqual(parseHostList(undefined), []);
   });
 });
+
+describe("systemResolver", () => {
+  it("answers with every address of a name, so the check sees them all", async () => {
+    const { systemResolver } = await import("./dns_resolver.ts");
+    const addresses = await systemResolver.resolve("localhost");
+    assert.ok(
+      addresses.some((a) => a === "127.0.0.1" || a === "::1"),
+      String(addresses),
+    );
+    await assert.rejects(systemResolver.resolve("no-such-host.invalid"), (e: { code?: string }) => !!e.code);
+  });
+});

@@ -50,7 +50,8 @@ export async function checkWebhookTarget(
   } else if (parsed.protocol !== "https:") {
     return { ok: false, reason: `${parsed.protocol} URLs are not allowed; use https` };
   }
-  const privateAllowed = policy.privateAllow.map(bareHost).includes(host);
+  // A host the operator trusts (a local receiver) may be anywhere: nothing to check, and nothing to resolve.
+  if (policy.privateAllow.map(bareHost).includes(host)) return { ok: true, addresses: [] };
   let addresses: string[];
   if (parseIp(host)) {
     addresses = [host];
@@ -62,13 +63,11 @@ export async function checkWebhookTarget(
     }
     if (addresses.length === 0) return { ok: false, reason: `${host} does not resolve` };
   }
-  if (!privateAllowed) {
-    for (const address of addresses) {
-      const why = blockedAddressReason(address);
-      if (why) {
-        const via = address === host ? "" : ` (${host} resolves to ${address})`;
-        return { ok: false, reason: `${address} is a ${why} address${via}; only public addresses are allowed` };
-      }
+  for (const address of addresses) {
+    const why = blockedAddressReason(address);
+    if (why) {
+      const via = address === host ? "" : ` (${host} resolves to ${address})`;
+      return { ok: false, reason: `${address} is a ${why} address${via}; only public addresses are allowed` };
     }
   }
   return { ok: true, addresses };

@@ -145,14 +145,19 @@ grant execute on function kiln.rotate_account_webhook_secret(uuid, interval) to 
 
 /**
  * When the next job.progress delivery of a job to a target may go: a second (webhook_progress_interval_ms)
- * after the last one was attempted, so a receiver gets at most one progress a second per job.
+ * after the last one was attempted, so a receiver gets at most one progress a second per job. The job's
+ * deliveries are read newest first and the last attempted progress is among the first few (unsent ticks coalesce
+ * into one row), so a long job's history of ticks is not scanned on every tick.
  */
 create function kiln.next_progress_at(p_job_id uuid, p_endpoint_id uuid) returns timestamptz
 language plpgsql stable set search_path = '' as $$
 begin
   return greatest(now(), (
-    select max(d.last_attempt_at) from public.webhook_deliveries d
+    select d.last_attempt_at from public.webhook_deliveries d
      where d.job_id = p_job_id and d.event_type = 'job.progress' and d.endpoint_id is not distinct from p_endpoint_id
+       and d.last_attempt_at is not null
+     order by d.created_at desc
+     limit 1
   ) + make_interval(secs => (kiln.setting('webhook_progress_interval_ms'))::numeric / 1000));
 end $$;
 grant execute on function kiln.next_progress_at(uuid, uuid) to service_role;

@@ -21,6 +21,7 @@ const ownedTables = [
   { table: "public.api_keys", owner: "owner_id", set: "revoked_at = null" },
   { table: "public.webhook_endpoints", owner: "owner_id", set: "url = 'https://evil.example'" },
   { table: "public.webhook_deliveries", owner: "owner_id", set: "attempts = 0" },
+  { table: "public.webhook_attempts", owner: "owner_id", set: "succeeded = true" },
   { table: "public.credit_ledger", owner: "owner_id", set: "delta = 1000000" },
   { table: "public.profiles", owner: "id", set: "credits = 1000000, role = 'admin'" },
 ] as const;
@@ -88,6 +89,11 @@ async function seed(owner: string): Promise<void> {
     [owner, "ci", `kiln_sk_${randomBytes(6).toString("hex")}`, randomBytes(32).toString("hex"), ["jobs:read"]],
   );
   await createJob(db, owner);
+  await db.query(
+    `insert into public.webhook_attempts (delivery_id, owner_id, attempt, started_at, response_code, succeeded)
+     select d.id, d.owner_id, 1, now(), 500, false from public.webhook_deliveries d where d.owner_id = $1`,
+    [owner],
+  );
 }
 
 async function workflow(owner: string | null, enabled: boolean): Promise<string> {

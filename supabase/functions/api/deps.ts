@@ -4,6 +4,7 @@
  * Upstash Redis when UPSTASH_REDIS_REST_URL and _TOKEN are set, else the Postgres fallback.
  */
 import postgres from "postgres";
+import { KILN_VERSION } from "../../../shared/version.ts";
 import { apiKeyCache } from "./auth/api_key_cache.ts";
 import type { Authenticator } from "./auth/require_auth.ts";
 import { jwtVerifier } from "./auth/verify_jwt.ts";
@@ -23,7 +24,7 @@ export interface ApiDeps {
   log: LogLine;
 }
 
-export const KILN_VERSION = "0.1.0";
+export { KILN_VERSION };
 
 /** A function isolate's Postgres pool: `prepare: false`, as the transaction pooler requires. */
 export function functionPool(config: { SUPABASE_DB_URL: string; KILN_DB_POOL_SIZE: number }): postgres.Sql {

@@ -7,7 +7,8 @@ interface EdgeRuntimeGlobal {
   EdgeRuntime?: { waitUntil(promise: Promise<unknown>): void };
 }
 
-/** Lets `promise` finish after the response; its rejection is the caller's to handle. */
+/** Lets `promise` finish after the response. A rejection is dropped here: log it in the promise itself. */
 export function waitUntil(promise: Promise<unknown>): void {
-  (globalThis as EdgeRuntimeGlobal).EdgeRuntime?.waitUntil(promise.catch(() => {}));
+  const settled = promise.catch(() => {});
+  (globalThis as EdgeRuntimeGlobal).EdgeRuntime?.waitUntil(settled);
 }

@@ -4,10 +4,10 @@
  * isolate. Tests and the local stack pass their own resolver or fetch.
  */
 import postgres from "postgres";
+import { KILN_VERSION } from "../../../shared/version.ts";
 import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
 import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
-import { KILN_VERSION } from "../api/deps.ts";
-import type { LogLine } from "../api/http/request_context.ts";
+import { type LogLine, stdoutLog } from "../api/http/request_context.ts";
 import { type DispatchConfig, parseDispatchConfig, targetPolicy } from "./config.ts";
 import { Dispatcher, type DispatcherOptions } from "./delivery/dispatcher.ts";
 
@@ -35,7 +35,7 @@ export function dispatchDeps(
   overrides: DispatchOverrides = {},
 ): DispatchDeps & { close(): Promise<void> } {
   const config = parseDispatchConfig(env);
-  const log = overrides.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  const log = overrides.log ?? stdoutLog;
   const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
   const dispatcher = new Dispatcher(
     {

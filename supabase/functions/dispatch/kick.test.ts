@@ -23,7 +23,7 @@ describe("dispatchKicker", () => {
     assert.equal(sent.length, 2, "the other nine as one");
     assert.equal(sent[0].url, "http://127.0.0.1:54321/functions/v1/dispatch/run");
     assert.equal((sent[0].init.headers as Record<string, string>).authorization, "Bearer s3cret-s3cret-s3cret");
-    assert.deepEqual(JSON.parse(String(sent[0].init.body)), { wait: false, sweeps: false });
+    assert.deepEqual(JSON.parse(String(sent[0].init.body)), { wait: false, sweeps: false, source: "kick" });
     await sleep(50);
     kick();
     assert.equal(sent.length, 3, "after a quiet window, a kick goes at once again");

@@ -35,7 +35,7 @@ export function dispatchKicker(target: Required<KickTarget>, options: KickerOpti
     const request = send(url, {
       method: "POST",
       headers: { authorization: `Bearer ${target.KILN_DISPATCH_SECRET}`, "content-type": "application/json" },
-      body: JSON.stringify({ wait: false, sweeps: false }),
+      body: JSON.stringify({ wait: false, sweeps: false, source: "kick" }),
     }).then(
       (response) => response.body?.cancel(),
       (error) => options.onError?.(error),

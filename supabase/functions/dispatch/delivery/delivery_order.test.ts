@@ -4,29 +4,19 @@
  * per job and target, its latest tick always before the terminal event.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { claim, createJob, createWorker, setSetting } from "../../../tests/helpers/fixtures.ts";
-import { type DispatchHarness, startDispatchHarness } from "../testing/dispatch_harness.ts";
+import { useDeliveryTest } from "../testing/dispatch_harness.ts";
 import { deliveries, makeDue, ownerWithEndpoint } from "../testing/webhook_fixtures.ts";
-import { type ReceivedRequest, startReceiver, type WebhookReceiver } from "../testing/webhook_receiver.ts";
+import type { ReceivedRequest } from "../testing/webhook_receiver.ts";
 
-let h: DispatchHarness;
-let receiver: WebhookReceiver;
-before(async () => {
-  h = await startDispatchHarness();
-  receiver = await startReceiver();
-  await setSetting(h.db, "retry_backoff", { base_seconds: 0, max_seconds: 0 });
-});
-after(async () => {
-  await receiver?.close();
-  await h?.close();
-});
+const t = useDeliveryTest((h) => setSetting(h.db, "retry_backoff", { base_seconds: 0, max_seconds: 0 }));
 
 /** Accepted requests to `path`, by job id, each as its webhook-ids in arrival order. */
 function acceptedByJob(path: string): Map<string, string[]> {
   const byJob = new Map<string, string[]>();
-  for (const r of receiver.requests) {
+  for (const r of t.receiver.requests) {
     if (r.path !== path || r.status >= 300) continue;
     const jobId = JSON.parse(r.body).data.id as string;
     byJob.set(jobId, [...(byJob.get(jobId) ?? []), r.headers["webhook-id"]]);
@@ -38,18 +28,18 @@ describe("order", () => {
   it("holds per job and target with 4 dispatchers at once and a receiver failing 1 request in 6", async () => {
     // Deterministic "randomness": every 6th request fails, and replies take 0–14 ms.
     let n = 0;
-    receiver.reply((r) => {
+    t.receiver.reply((r) => {
       if (!r.path.startsWith("/ordered")) return { status: 204 };
       n++;
       return { status: n % 6 === 0 ? 500 : 200, delayMs: (n * 7) % 15 };
     });
-    const { owner } = await ownerWithEndpoint(h.db, receiver.url("/ordered"));
+    const { owner } = await ownerWithEndpoint(t.h.db, t.receiver.url("/ordered"));
     const type = "hook_order";
-    const worker = await createWorker(h.db, [type]);
-    const dispatchers = Array.from({ length: 4 }, () => h.dispatcher({ concurrency: 6, batchSize: 4 }, 3));
+    const worker = await createWorker(t.h.db, [type]);
+    const dispatchers = Array.from({ length: 4 }, () => t.h.dispatcher({ concurrency: 6, batchSize: 4 }, 3));
     const pending = async () =>
       (
-        await h.db.query<{ n: number }>(
+        await t.h.db.query<{ n: number }>(
           "select count(*)::int as n from public.webhook_deliveries where owner_id = $1 and status = 'pending'",
           [owner],
         )
@@ -60,7 +50,7 @@ describe("order", () => {
     const loops = dispatchers.map(async (d) => {
       while ((producing || (await pending()) > 0) && rounds++ < 2000) {
         await d.run();
-        await makeDue(h.db, { owner });
+        await makeDue(t.h.db, { owner });
         await sleep(2);
       }
     });
@@ -68,27 +58,27 @@ describe("order", () => {
     // dispatchers run. Each job also has its own webhook URL, a second target.
     const jobs: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const { job } = await createJob(h.db, owner, {
+      const { job } = await createJob(t.h.db, owner, {
         type,
         cost: 0,
         maxAttempts: 6,
-        webhookUrl: receiver.url("/ordered-job"),
+        webhookUrl: t.receiver.url("/ordered-job"),
       });
       jobs.push(job.id);
     }
     for (let attempt = 1; attempt <= 6; attempt++) {
-      const held = await claim(h.db, worker, 4, [type]);
+      const held = await claim(t.h.db, worker, 4, [type]);
       assert.equal(held.length, 4);
       for (const c of held) {
         if (attempt < 6) {
-          await h.db.query("select kiln.fail_job($1, $2, $3, $4)", [
+          await t.h.db.query("select kiln.fail_job($1, $2, $3, $4)", [
             c.id,
             worker,
             c.fencing_token,
             { code: "oom", message: "out of memory", retryable: true },
           ]);
         } else {
-          await h.db.query("select kiln.complete_job($1, $2, $3, '[]')", [c.id, worker, c.fencing_token]);
+          await t.h.db.query("select kiln.complete_job($1, $2, $3, '[]')", [c.id, worker, c.fencing_token]);
         }
       }
     }
@@ -99,7 +89,7 @@ describe("order", () => {
     for (const path of ["/ordered", "/ordered-job"]) {
       const got = acceptedByJob(path);
       for (const jobId of jobs) {
-        const events = await h.db.query<{ id: string }>(
+        const events = await t.h.db.query<{ id: string }>(
           "select id from public.job_events where job_id = $1 and type <> 'job.cancel_requested' order by seq",
           [jobId],
         );
@@ -112,7 +102,7 @@ describe("order", () => {
       }
     }
     assert.ok(
-      receiver.requests.some((r) => r.status === 500),
+      t.receiver.requests.some((r) => r.status === 500),
       "some requests failed and were retried",
     );
   });
@@ -120,40 +110,40 @@ describe("order", () => {
 
 describe("job.progress", () => {
   it("goes at most once a second per job and target, the latest tick before the terminal event", async () => {
-    const { owner, endpoint } = await ownerWithEndpoint(h.db, receiver.url("/progress"), [
+    const { owner, endpoint } = await ownerWithEndpoint(t.h.db, t.receiver.url("/progress"), [
       "job.progress",
       "job.succeeded",
     ]);
     const type = "hook_progress";
-    const worker = await createWorker(h.db, [type]);
-    await createJob(h.db, owner, { type, cost: 0 });
-    const [c] = await claim(h.db, worker, 1, [type]);
+    const worker = await createWorker(t.h.db, [type]);
+    await createJob(t.h.db, owner, { type, cost: 0 });
+    const [c] = await claim(t.h.db, worker, 1, [type]);
     const beat = (value: number) =>
-      h.db.query("select kiln.heartbeat($1, $2, $3, 'executing', $4)", [
+      t.h.db.query("select kiln.heartbeat($1, $2, $3, 'executing', $4)", [
         c.id,
         worker,
         c.fencing_token,
         { value, max: 3 },
       ]);
-    const dispatcher = h.dispatcher();
+    const dispatcher = t.h.dispatcher();
 
     await beat(1);
     assert.equal((await dispatcher.run()).delivered, 1);
     await beat(2);
     await beat(3);
-    await h.db.query("select kiln.complete_job($1, $2, $3, '[]')", [c.id, worker, c.fencing_token]);
+    await t.h.db.query("select kiln.complete_job($1, $2, $3, '[]')", [c.id, worker, c.fencing_token]);
     assert.equal((await dispatcher.run()).attempted, 0, "the next progress waits its second; the end waits for it");
 
-    const rows = (await deliveries(h.db, c.id)).filter((r) => r.endpoint_id === endpoint.id);
+    const rows = (await deliveries(t.h.db, c.id)).filter((r) => r.endpoint_id === endpoint.id);
     assert.deepEqual(
       rows.map((r) => r.event_type),
       ["job.progress", "job.progress", "job.succeeded"],
       "ticks 2 and 3 became one delivery",
     );
-    const lingering = h.dispatcher({ lingerMs: 2000 });
+    const lingering = t.h.dispatcher({ lingerMs: 2000 });
     assert.equal((await lingering.run()).delivered, 2);
 
-    const got = receiver.requests.filter((r) => r.path === "/progress");
+    const got = t.receiver.requests.filter((r) => r.path === "/progress");
     const bodies = got.map((r: ReceivedRequest) => JSON.parse(r.body));
     assert.deepEqual(
       bodies.map((b) => [b.type, b.data.progress.value]),

@@ -5,29 +5,20 @@
  * Time does not pass here: each retry is made due by moving next_attempt_at, and the wait it was given is checked.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { claim, createJob, createUser, createWorker } from "../../../tests/helpers/fixtures.ts";
-import { type DispatchHarness, startDispatchHarness } from "../testing/dispatch_harness.ts";
+import { useDeliveryTest } from "../testing/dispatch_harness.ts";
 import { deliveries, finishedJob, makeDue, ownerWithEndpoint } from "../testing/webhook_fixtures.ts";
-import { closedPort, startReceiver, type WebhookReceiver } from "../testing/webhook_receiver.ts";
+import { closedPort } from "../testing/webhook_receiver.ts";
 
 const SCHEDULE_S = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
-let h: DispatchHarness;
-let receiver: WebhookReceiver;
-before(async () => {
-  h = await startDispatchHarness();
-  receiver = await startReceiver();
-});
-after(async () => {
-  await receiver?.close();
-  await h?.close();
-});
+const t = useDeliveryTest();
 
 /** A queued job of a new owner whose endpoint at `url` receives only job.queued: one delivery. */
 async function oneDelivery(url: string): Promise<{ owner: string; endpoint: string; jobId: string }> {
-  const { owner, endpoint } = await ownerWithEndpoint(h.db, url, ["job.queued"]);
-  const { job } = await createJob(h.db, owner, { type: "hook_test", cost: 0 });
+  const { owner, endpoint } = await ownerWithEndpoint(t.h.db, url, ["job.queued"]);
+  const { job } = await createJob(t.h.db, owner, { type: "hook_test", cost: 0 });
   return { owner, endpoint: endpoint.id, jobId: job.id };
 }
 
@@ -43,7 +34,7 @@ function assertScheduled(row: { last_attempt_at: Date | null; next_attempt_at: D
 }
 
 async function endpointRow(id: string) {
-  const [row] = await h.db.query<{ enabled: boolean; disabled_reason: string | null; failure_streak: number }>(
+  const [row] = await t.h.db.query<{ enabled: boolean; disabled_reason: string | null; failure_streak: number }>(
     "select enabled, disabled_reason, failure_streak from public.webhook_endpoints where id = $1",
     [id],
   );
@@ -53,15 +44,15 @@ async function endpointRow(id: string) {
 describe("retries", () => {
   it("after a 500, on the schedule with the same event id, and delivered once the receiver recovers", async () => {
     let failing = true;
-    receiver.reply((r) =>
+    t.receiver.reply((r) =>
       r.path === "/flaky" && failing ? { status: 500, body: "database is down" } : { status: 200 },
     );
-    const { jobId, endpoint } = await oneDelivery(receiver.url("/flaky"));
-    const dispatcher = h.dispatcher();
+    const { jobId, endpoint } = await oneDelivery(t.receiver.url("/flaky"));
+    const dispatcher = t.h.dispatcher();
     for (let n = 1; n <= 3; n++) {
       const counts = await dispatcher.run();
       assert.deepEqual([counts.attempted, counts.retrying], [1, 1]);
-      const [row] = await deliveries(h.db, jobId);
+      const [row] = await deliveries(t.h.db, jobId);
       assert.equal(row.status, "pending");
       assert.equal(row.attempts, n);
       assert.equal(row.last_response_code, 500);
@@ -69,18 +60,18 @@ describe("retries", () => {
       assert.match(row.last_error ?? "", /answered 500/);
       assertScheduled(row, n);
       assert.equal(await dispatcher.run().then((c) => c.attempted), 0, "not before its retry is due");
-      await makeDue(h.db, { endpoint });
+      await makeDue(t.h.db, { endpoint });
     }
     assert.equal((await endpointRow(endpoint)).failure_streak, 3);
     failing = false;
     assert.equal((await dispatcher.run()).delivered, 1);
-    const [row] = await deliveries(h.db, jobId);
+    const [row] = await deliveries(t.h.db, jobId);
     assert.equal(row.status, "succeeded");
     assert.equal(row.last_error, null);
     assert.equal((await endpointRow(endpoint)).failure_streak, 0, "a success ends the streak");
-    const ids = new Set(receiver.requests.filter((r) => r.path === "/flaky").map((r) => r.headers["webhook-id"]));
+    const ids = new Set(t.receiver.requests.filter((r) => r.path === "/flaky").map((r) => r.headers["webhook-id"]));
     assert.deepEqual([...ids], [row.event_id], "every attempt carries the same event id");
-    const attempts = await h.db.query<{ attempt: number; response_code: number; succeeded: boolean }>(
+    const attempts = await t.h.db.query<{ attempt: number; response_code: number; succeeded: boolean }>(
       "select attempt, response_code, succeeded from public.webhook_attempts where delivery_id = $1 order by attempt",
       [row.id],
     );
@@ -96,13 +87,13 @@ describe("retries", () => {
   });
 
   it("after a timeout, on the schedule", async () => {
-    receiver.reply((r) => (r.path === "/slow" ? { status: 200, delayMs: 2000 } : { status: 200 }));
-    const { jobId } = await oneDelivery(receiver.url("/slow"));
+    t.receiver.reply((r) => (r.path === "/slow" ? { status: 200, delayMs: 2000 } : { status: 200 }));
+    const { jobId } = await oneDelivery(t.receiver.url("/slow"));
     const started = performance.now();
-    const counts = await h.dispatcher({ timeoutMs: 300 }).run();
+    const counts = await t.h.dispatcher({ timeoutMs: 300 }).run();
     assert.ok(performance.now() - started < 1500, "the attempt was cut at its timeout");
     assert.equal(counts.retrying, 1);
-    const [row] = await deliveries(h.db, jobId);
+    const [row] = await deliveries(t.h.db, jobId);
     assert.equal(row.last_response_code, null);
     assert.match(row.last_error ?? "", /timed out after 300 ms/);
     assert.ok((row.last_duration_ms ?? 0) >= 300);
@@ -110,37 +101,39 @@ describe("retries", () => {
   });
 
   it("a 429 with Retry-After waits that long instead", async () => {
-    receiver.reply((r) => (r.path === "/busy" ? { status: 429, headers: { "retry-after": "120" } } : { status: 200 }));
-    const { jobId } = await oneDelivery(receiver.url("/busy"));
-    await h.dispatcher().run();
-    const [row] = await deliveries(h.db, jobId);
+    t.receiver.reply((r) =>
+      r.path === "/busy" ? { status: 429, headers: { "retry-after": "120" } } : { status: 200 },
+    );
+    const { jobId } = await oneDelivery(t.receiver.url("/busy"));
+    await t.h.dispatcher().run();
+    const [row] = await deliveries(t.h.db, jobId);
     const waited = (row.next_attempt_at.getTime() - (row.last_attempt_at as Date).getTime()) / 1000;
     assert.ok(waited >= 120 && waited < 122, `waited ${waited} s`);
   });
 
   it("a redirect is not followed and counts as a failure", async () => {
-    receiver.reply((r) =>
-      r.path === "/moved" ? { status: 302, headers: { location: receiver.url("/elsewhere") } } : { status: 200 },
+    t.receiver.reply((r) =>
+      r.path === "/moved" ? { status: 302, headers: { location: t.receiver.url("/elsewhere") } } : { status: 200 },
     );
-    const { jobId } = await oneDelivery(receiver.url("/moved"));
-    const counts = await h.dispatcher().run();
+    const { jobId } = await oneDelivery(t.receiver.url("/moved"));
+    const counts = await t.h.dispatcher().run();
     assert.equal(counts.retrying, 1);
-    const [row] = await deliveries(h.db, jobId);
+    const [row] = await deliveries(t.h.db, jobId);
     assert.equal(row.last_response_code, 302);
     assert.match(row.last_error ?? "", /redirect not followed: 302 to http:\/\/127\.0\.0\.1:\d+\/elsewhere/);
-    assert.equal(receiver.requests.filter((r) => r.path === "/elsewhere").length, 0);
+    assert.equal(t.receiver.requests.filter((r) => r.path === "/elsewhere").length, 0);
     assertScheduled(row, 1);
   });
 });
 
 describe("giving up", () => {
   it("410 Gone kills the delivery and disables the endpoint, with the reason, stopping its other deliveries", async () => {
-    receiver.reply((r) => (r.path === "/gone" ? { status: 410 } : { status: 200 }));
-    const { owner, endpoint } = await ownerWithEndpoint(h.db, receiver.url("/gone"));
-    const jobId = await finishedJob(h.db, owner);
-    const counts = await h.dispatcher().run();
+    t.receiver.reply((r) => (r.path === "/gone" ? { status: 410 } : { status: 200 }));
+    const { owner, endpoint } = await ownerWithEndpoint(t.h.db, t.receiver.url("/gone"));
+    const jobId = await finishedJob(t.h.db, owner);
+    const counts = await t.h.dispatcher().run();
     assert.equal(counts.attempted, 1, "the later events never went out");
-    const rows = await deliveries(h.db, jobId);
+    const rows = await deliveries(t.h.db, jobId);
     assert.deepEqual(
       rows.map((r) => [r.event_type, r.status, r.attempts]),
       [
@@ -154,42 +147,46 @@ describe("giving up", () => {
     assert.equal(row.enabled, false);
     assert.equal(row.disabled_reason, "the endpoint answered 410 Gone");
     // Disabled endpoints get no new deliveries.
-    await finishedJob(h.db, owner);
+    await finishedJob(t.h.db, owner);
     assert.equal(
-      (await deliveries(h.db)).filter((r) => r.endpoint_id === endpoint.id && r.status === "pending").length,
+      (await deliveries(t.h.db)).filter((r) => r.endpoint_id === endpoint.id && r.status === "pending").length,
       0,
     );
   });
 
   it("410 on a job's own webhook ends that delivery only", async () => {
-    receiver.reply((r) => (r.path === "/job-gone" ? { status: 410 } : { status: 200 }));
-    const owner = await createUser(h.db, { credits: 1000 });
-    const { job } = await createJob(h.db, owner, { type: "hook_test", cost: 0, webhookUrl: receiver.url("/job-gone") });
-    await h.dispatcher().run();
-    const [row] = await deliveries(h.db, job.id);
+    t.receiver.reply((r) => (r.path === "/job-gone" ? { status: 410 } : { status: 200 }));
+    const owner = await createUser(t.h.db, { credits: 1000 });
+    const { job } = await createJob(t.h.db, owner, {
+      type: "hook_test",
+      cost: 0,
+      webhookUrl: t.receiver.url("/job-gone"),
+    });
+    await t.h.dispatcher().run();
+    const [row] = await deliveries(t.h.db, job.id);
     assert.equal(row.status, "dead");
     assert.match(row.last_error ?? "", /410 Gone/);
   });
 
   it("a receiver down for the whole schedule: dead deliveries, a disabled endpoint, every attempt logged", async () => {
     const down = `http://127.0.0.1:${await closedPort()}/down`;
-    const { owner, endpoint } = await ownerWithEndpoint(h.db, down, ["job.queued", "job.started"]);
+    const { owner, endpoint } = await ownerWithEndpoint(t.h.db, down, ["job.queued", "job.started"]);
     // Seven jobs, each with job.queued and job.started: 14 deliveries, seven of them sendable at a time.
-    for (let i = 0; i < 7; i++) await createJob(h.db, owner, { type: "hook_down", cost: 0 });
-    assert.equal((await claim(h.db, await createWorker(h.db, ["hook_down"]), 7, ["hook_down"])).length, 7);
-    const dispatcher = h.dispatcher({ concurrency: 16 });
+    for (let i = 0; i < 7; i++) await createJob(t.h.db, owner, { type: "hook_down", cost: 0 });
+    assert.equal((await claim(t.h.db, await createWorker(t.h.db, ["hook_down"]), 7, ["hook_down"])).length, 7);
+    const dispatcher = t.h.dispatcher({ concurrency: 16 });
     for (let round = 1; round <= 9; round++) {
       const counts = await dispatcher.run();
       if (counts.attempted === 0) break;
       if (round < 8) {
-        const pending = (await deliveries(h.db)).filter(
+        const pending = (await deliveries(t.h.db)).filter(
           (r) => r.endpoint_id === endpoint.id && r.status === "pending" && r.attempts === round,
         );
         for (const row of pending) assertScheduled(row, round);
       }
-      await makeDue(h.db, { endpoint: endpoint.id });
+      await makeDue(t.h.db, { endpoint: endpoint.id });
     }
-    const mine = await h.db.query<{ status: string; attempts: number; event_type: string; last_error: string }>(
+    const mine = await t.h.db.query<{ status: string; attempts: number; event_type: string; last_error: string }>(
       "select status, attempts, event_type, last_error from public.webhook_deliveries where endpoint_id = $1",
       [endpoint.id],
     );
@@ -209,7 +206,7 @@ describe("giving up", () => {
     const state = await endpointRow(endpoint.id);
     assert.equal(state.enabled, false);
     assert.match(state.disabled_reason ?? "", /^5\d deliveries failed in a row$/);
-    const [{ logged, made }] = await h.db.query<{ logged: number; made: number }>(
+    const [{ logged, made }] = await t.h.db.query<{ logged: number; made: number }>(
       `select (select count(*)::int from public.webhook_attempts a join public.webhook_deliveries d on d.id = a.delivery_id
                 where d.endpoint_id = $1 and not a.succeeded) as logged,
               (select sum(attempts)::int from public.webhook_deliveries where endpoint_id = $1) as made`,

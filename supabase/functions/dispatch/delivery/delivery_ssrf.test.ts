@@ -5,38 +5,28 @@
  * DNS would.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createJob } from "../../../tests/helpers/fixtures.ts";
-import { type DispatchHarness, fixedResolver, startDispatchHarness } from "../testing/dispatch_harness.ts";
+import { fixedResolver, useDeliveryTest } from "../testing/dispatch_harness.ts";
 import { deliveries, makeDue, ownerWithEndpoint } from "../testing/webhook_fixtures.ts";
-import { startReceiver, type WebhookReceiver } from "../testing/webhook_receiver.ts";
 
 const PUBLIC_ADDRESS = "93.184.216.34";
-let h: DispatchHarness;
-let receiver: WebhookReceiver;
 const answers = new Map<string, string[]>();
 
-before(async () => {
-  h = await startDispatchHarness();
-  receiver = await startReceiver();
-});
-after(async () => {
-  await receiver?.close();
-  await h?.close();
-});
+const t = useDeliveryTest();
 
-/** fetch, with the test's made-up hosts (*.kiln.test) reaching the loopback receiver. */
+/** fetch, with the test's made-up hosts (*.kiln.test) reaching the loopback t.receiver. */
 const routedFetch: typeof fetch = (input, init) => {
   const url = new URL(String(input));
   if (url.hostname.endsWith(".kiln.test")) {
     url.hostname = "127.0.0.1";
-    url.port = String(receiver.port);
+    url.port = String(t.receiver.port);
   }
   return fetch(url, init);
 };
 
 function dispatcher() {
-  return h.dispatcher({
+  return t.h.dispatcher({
     resolver: fixedResolver(answers),
     fetch: routedFetch,
     policy: { httpAllow: ["hooks.kiln.test", "trusted.kiln.test", "127.0.0.1"], privateAllow: ["trusted.kiln.test"] },
@@ -44,8 +34,8 @@ function dispatcher() {
 }
 
 async function queueOne(url: string) {
-  const { owner, endpoint } = await ownerWithEndpoint(h.db, url, ["job.queued"]);
-  const { job } = await createJob(h.db, owner, { type: "hook_ssrf", cost: 0 });
+  const { owner, endpoint } = await ownerWithEndpoint(t.h.db, url, ["job.queued"]);
+  const { job } = await createJob(t.h.db, owner, { type: "hook_ssrf", cost: 0 });
   return { endpoint: endpoint.id, jobId: job.id };
 }
 
@@ -54,7 +44,7 @@ describe("SSRF at delivery", () => {
     answers.set("hooks.kiln.test", [PUBLIC_ADDRESS]);
     const first = await queueOne("http://hooks.kiln.test/rebind");
     assert.equal((await dispatcher().run()).delivered, 1);
-    assert.equal(receiver.requests.filter((r) => r.path === "/rebind").length, 1);
+    assert.equal(t.receiver.requests.filter((r) => r.path === "/rebind").length, 1);
 
     const cases = [
       [["10.0.0.7"], /refused: 10\.0\.0\.7 is a private address \(hooks\.kiln\.test resolves to 10\.0\.0\.7\)/],
@@ -72,14 +62,18 @@ describe("SSRF at delivery", () => {
       const counts = await dispatcher().run();
       // The eighth failure is the schedule's last: that one ends the delivery.
       assert.equal(counts.retrying + counts.dead, 1, `${answer}`);
-      const [row] = await deliveries(h.db, jobId);
+      const [row] = await deliveries(t.h.db, jobId);
       assert.equal(row.attempts, i + 1);
       assert.equal(row.last_response_code, null);
       assert.match(row.last_error ?? "", reason);
-      await makeDue(h.db, { endpoint });
+      await makeDue(t.h.db, { endpoint });
     }
-    assert.equal(receiver.requests.filter((r) => r.path === "/rebind").length, 1, "nothing more reached the receiver");
-    const attempts = await h.db.query<{ error: string }>(
+    assert.equal(
+      t.receiver.requests.filter((r) => r.path === "/rebind").length,
+      1,
+      "nothing more reached the receiver",
+    );
+    const attempts = await t.h.db.query<{ error: string }>(
       "select a.error from public.webhook_attempts a join public.webhook_deliveries d on d.id = a.delivery_id where d.job_id = $1",
       [jobId],
     );
@@ -90,7 +84,7 @@ describe("SSRF at delivery", () => {
   it("a name that does not resolve is a failed attempt too", async () => {
     const { jobId } = await queueOne("https://nowhere.kiln.test/x");
     await dispatcher().run();
-    const [row] = await deliveries(h.db, jobId);
+    const [row] = await deliveries(t.h.db, jobId);
     assert.match(row.last_error ?? "", /refused: .*nowhere\.kiln\.test does not resolve \(ENOTFOUND\)/);
   });
 
@@ -98,19 +92,19 @@ describe("SSRF at delivery", () => {
     answers.set("trusted.kiln.test", ["10.1.2.3"]);
     const { jobId } = await queueOne("http://trusted.kiln.test/trusted");
     assert.equal((await dispatcher().run()).delivered, 1);
-    assert.equal((await deliveries(h.db, jobId))[0].status, "succeeded");
+    assert.equal((await deliveries(t.h.db, jobId))[0].status, "succeeded");
   });
 
   it("an address in the URL is checked too, and plain http needs the http allow-list", async () => {
-    const loopback = await queueOne(`http://127.0.0.1:${receiver.port}/literal`);
+    const loopback = await queueOne(`http://127.0.0.1:${t.receiver.port}/literal`);
     const plain = await queueOne("http://public.kiln.test/plain");
     answers.set("public.kiln.test", [PUBLIC_ADDRESS]);
     await dispatcher().run();
-    assert.match((await deliveries(h.db, loopback.jobId))[0].last_error ?? "", /127\.0\.0\.1 is a loopback address;/);
+    assert.match((await deliveries(t.h.db, loopback.jobId))[0].last_error ?? "", /127\.0\.0\.1 is a loopback address;/);
     assert.match(
-      (await deliveries(h.db, plain.jobId))[0].last_error ?? "",
+      (await deliveries(t.h.db, plain.jobId))[0].last_error ?? "",
       /plain http is allowed only for hosts on the allow-list, not public\.kiln\.test/,
     );
-    assert.equal(receiver.requests.filter((r) => r.path === "/literal" || r.path === "/plain").length, 0);
+    assert.equal(t.receiver.requests.filter((r) => r.path === "/literal" || r.path === "/plain").length, 0);
   });
 });

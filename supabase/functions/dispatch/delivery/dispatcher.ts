@@ -5,7 +5,8 @@
  * delivery about to fall due; it claims nothing new after its time budget.
  *
  * One Dispatcher per isolate: a run asked for while one is under way joins it and makes it claim again at once,
- * so a burst of kicks makes one loop busier rather than many loops.
+ * so a burst of kicks makes one loop busier rather than many loops. Measured (`npm run bench -- webhooks`, 2 cores,
+ * receiver and database on the same machine): 584 deliveries/s at 32 in flight.
  */
 import type postgres from "postgres";
 import { checkWebhookTarget, type HostResolver, type TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";

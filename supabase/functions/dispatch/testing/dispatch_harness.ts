@@ -3,6 +3,7 @@
  * it (a clone on the PostgreSQL server, or an in-memory PGlite served by the local stack's wire server), and
  * Dispatchers on it with test-sized options: a short timeout, no linger, and loopback receivers allowed.
  */
+import { after, before } from "node:test";
 import postgres from "postgres";
 import { type Database, openPglite, openPostgres } from "../../../../scripts/db/database.ts";
 import { migrate } from "../../../../scripts/db/migrate.ts";
@@ -11,6 +12,7 @@ import type { HostResolver, TargetPolicy } from "../../../../shared/webhooks/ssr
 import { createTestDatabase, testServerUrl } from "../../../tests/helpers/test_database.ts";
 import { Dispatcher, type DispatcherOptions } from "../delivery/dispatcher.ts";
 import { WEBHOOK_USER_AGENT } from "../deps.ts";
+import { startReceiver, type WebhookReceiver } from "./webhook_receiver.ts";
 
 export const TEST_API_URL = "https://kiln.example.test";
 
@@ -35,6 +37,8 @@ export interface DispatcherSetup extends Partial<DispatcherOptions> {
 }
 
 export interface DispatchHarness {
+  /** The database's URL, for a dispatcher in another process. */
+  url: string;
   /** For fixtures and checks. */
   db: Database;
   /** A pool like the function's. */
@@ -70,6 +74,7 @@ export async function startDispatchHarness(): Promise<DispatchHarness> {
     const sql = postgres(url, { prepare: false, max: 4, onnotice: () => {} });
     closers.push(() => sql.end({ timeout: 5 }));
     return {
+      url,
       db,
       sql,
       dispatcher(setup = {}, poolSize = 4) {
@@ -103,4 +108,40 @@ export async function startDispatchHarness(): Promise<DispatchHarness> {
     await close();
     throw error;
   }
+}
+
+export interface DeliveryTest {
+  /** The file's harness and receiver, once its `before` hook has run. */
+  readonly h: DispatchHarness;
+  readonly receiver: WebhookReceiver;
+}
+
+/**
+ * Registers a delivery test file's hooks: a harness and a loopback receiver, both closed after; `setup` runs once
+ * they are up.
+ */
+export function useDeliveryTest(setup?: (h: DispatchHarness) => Promise<void>): DeliveryTest {
+  let h: DispatchHarness | undefined;
+  let receiver: WebhookReceiver | undefined;
+  before(async () => {
+    h = await startDispatchHarness();
+    receiver = await startReceiver();
+    await setup?.(h);
+  });
+  after(async () => {
+    await receiver?.close();
+    await h?.close();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the harness is ready only inside tests");
+    return value;
+  };
+  return {
+    get h() {
+      return ready(h);
+    },
+    get receiver() {
+      return ready(receiver);
+    },
+  };
 }

@@ -1,0 +1,214 @@
+/**
+ * Section `worker`: jobs end to end through the local stack (on the bench database), 4 ComfyUI simulators at
+ * 0 ms per step and 4 workers in this process, each with one slot, wired as the worker process wires them (real
+ * workers function, comfyui-client, Realtime, Storage). Jobs are txt2img, 64×64, 4 steps: the PNG is small, so
+ * what is timed is Kiln's work, not image bytes. The worker's instrumentation hook (`onJobMark`) gives the
+ * times. Everything but PostgreSQL shares one Node event loop, bench included, on what is often 2 cores.
+ *
+ * - Wake-up latency: jobs created one at a time through the api function (POST /v1/jobs with an API key),
+ *   60 ms apart, so the workers sit idle; from the 201 answer to the claim answered at a worker. First with
+ *   Realtime wake-ups (no long poll: the claim answers at once), then with new workers without Realtime, which
+ *   long-poll the claim (`wait_s` 5 at the default 5 s poll interval; the function LISTENs for kiln_queue).
+ * - Kiln's overhead per job, from those same one-at-a-time jobs: claim answered → `POST /prompt` answered, and
+ *   `executing {node: null}` seen → `complete` answered, less the Storage PUT of the outputs (timed apart).
+ * - Throughput: 200 jobs queued by one kiln.create_job statement, the Realtime workers draining them; from
+ *   sending the statement to the last `complete` answered.
+ */
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import WebSocket from "ws";
+import { samplingCost, Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
+import { newWorkerToken } from "../../supabase/functions/api/admin/worker_tokens.ts";
+import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
+import { loadConfig } from "../../worker/config.ts";
+import { createLogger } from "../../worker/log.ts";
+import type { Worker } from "../../worker/worker.ts";
+import { newWorker } from "../../worker/worker_process.ts";
+import { type ComfyuiSim, startComfyuiSim } from "../comfyui_sim/sim.ts";
+import { type Stack, startStack } from "../local/stack.ts";
+import { JobMarks } from "./job_marks.ts";
+import { closeAll, openClients } from "./load.ts";
+import type { BenchContext, BenchSection } from "./report.ts";
+import { createOwners, resetJobs } from "./setup.ts";
+import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
+
+const workerCount = 4;
+const throughputJobs = 200;
+const latencyJobs = 40;
+const gapMs = 60;
+const params = Txt2ImgParams.parse({ prompt: "a kiln at dusk", width: 64, height: 64, steps: 4 });
+
+interface Rig {
+  stack: Stack;
+  sims: ComfyuiSim[];
+  marks: JobMarks;
+  owner: string;
+  apiKey: string;
+}
+
+/**
+ * Four workers with fresh tokens, one simulator each, added to `live` as they start; with Realtime, resolves
+ * once each has joined the queue topic.
+ */
+async function startWorkers(rig: Rig, ctx: BenchContext, realtime: boolean, live: Worker[]): Promise<void> {
+  let subscribed = 0;
+  const log = createLogger("text", (line, level) => {
+    if (line.includes("realtime subscribed")) subscribed++;
+    if (level !== "info") console.error(`  worker: ${line}`);
+  });
+  for (const sim of rig.sims) {
+    const { token, prefix, hash } = newWorkerToken();
+    await ctx.db.query("insert into public.workers (name, token_prefix, token_hash) values ($1, $2, $3)", [
+      `bench-${randomBytes(3).toString("hex")}`,
+      prefix,
+      hash,
+    ]);
+    const env: Record<string, string> = {
+      KILN_URL: `${rig.stack.url}/functions/v1`,
+      KILN_WORKER_TOKEN: token,
+      COMFYUI_URL: sim.url,
+      KILN_JOB_TYPES: "txt2img",
+      ...(realtime ? { SUPABASE_URL: rig.stack.url, SUPABASE_ANON_KEY: rig.stack.keys.anonKey } : {}),
+    };
+    const worker = newWorker(loadConfig(env, []), {
+      WebSocket,
+      log,
+      runtime: `node ${process.versions.node}`,
+      onJobMark: rig.marks.record,
+    });
+    live.push(worker);
+    await worker.start();
+  }
+  for (let waited = 0; realtime && subscribed < rig.sims.length; waited += 10) {
+    if (waited > 10_000) throw new Error(`only ${subscribed} of ${rig.sims.length} workers joined Realtime`);
+    await sleep(10);
+  }
+}
+
+/** POST /v1/jobs through the api function; the job id and when the 201 came. */
+async function createJob(rig: Rig): Promise<{ id: string; at: number }> {
+  const response = await fetch(`${rig.stack.url}/functions/v1/api/v1/jobs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${rig.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ type: "txt2img", params }),
+  });
+  const text = await response.text();
+  const at = performance.now();
+  if (response.status !== 201) throw new Error(`POST /v1/jobs answered ${response.status}: ${text}`);
+  return { id: (JSON.parse(text) as { id: string }).id, at };
+}
+
+/** `count` jobs created at once through the api, until each has been reported (warm-up). */
+async function batch(rig: Rig, count: number): Promise<void> {
+  const jobs = await Promise.all(Array.from({ length: count }, () => createJob(rig)));
+  await Promise.all(jobs.map((j) => rig.marks.until(j.id, "reported")));
+}
+
+/** `count` jobs one at a time, each `gapMs` after the last one ended; per job, 201 → claimed. */
+async function oneAtATime(rig: Rig, count: number): Promise<{ ids: string[]; wakeups: number[] }> {
+  const ids: string[] = [];
+  const wakeups: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const { id, at } = await createJob(rig);
+    ids.push(id);
+    wakeups.push((await rig.marks.until(id, "claimed")) - at);
+    await rig.marks.until(id, "reported");
+    await sleep(gapMs);
+  }
+  return { ids, wakeups };
+}
+
+/** `throughputJobs` jobs queued by one statement; the time from sending it to the last one reported. */
+async function drain(rig: Rig, url: string): Promise<{ ids: string[]; elapsedMs: number }> {
+  // Opened after the stack switched the relay on for the database, so its create_job reaches Realtime.
+  const [producer] = await openClients(url, 1);
+  const start = performance.now();
+  let created: { id: string }[];
+  try {
+    created = await producer.query<{ id: string }>(
+      `select kiln.create_job(p_owner_id => $1, p_type => 'txt2img', p_params => $2, p_cost => $3) -> 'job' ->> 'id'
+                as id
+         from generate_series(1, $4)`,
+      [rig.owner, params, samplingCost(params), throughputJobs],
+    );
+  } finally {
+    await closeAll([producer]);
+  }
+  const ids = created.map((r) => r.id);
+  const ends = await Promise.all(ids.map((id) => rig.marks.until(id, "reported", 60_000)));
+  return { ids, elapsedMs: Math.max(...ends) - start };
+}
+
+const p50 = (samples: number[]) => formatMs(percentile(samples, 50));
+const p50p99 = (samples: number[]) => `${p50(samples)} / ${formatMs(percentile(samples, 99))}`;
+
+export const workerSection: BenchSection = {
+  name: "worker",
+  title: `jobs end to end: ${workerCount} workers × 1 ComfyUI simulator at 0 ms per step, local stack`,
+  async run(ctx) {
+    const [{ name }] = await ctx.db.query<{ name: string }>("select current_database() as name");
+    const stack = await startStack({ port: 0, databaseUrl: ctx.url, quiet: true, dispatchLoop: false });
+    const sims: ComfyuiSim[] = [];
+    const live: Worker[] = [];
+    try {
+      for (let i = 0; i < workerCount; i++) sims.push(await startComfyuiSim({ port: 0, stepMs: 0 }));
+      const [owner] = await createOwners(ctx.db, 1);
+      const key = newApiKey();
+      await ctx.db.query(
+        `insert into public.api_keys (owner_id, name, prefix, secret_hash, scopes, rate_limit_per_minute)
+         values ($1, 'bench', $2, $3, $4, 1000000)`,
+        [owner, key.prefix, key.hash, ["jobs:read", "jobs:write"]],
+      );
+      const rig: Rig = { stack, sims, marks: new JobMarks(), owner, apiKey: key.key };
+
+      await startWorkers(rig, ctx, true, live);
+      await batch(rig, 2 * workerCount); // warm-up: connections, JIT, each slot's default checkpoint
+      const viaRealtime = await oneAtATime(rig, latencyJobs);
+      const drained = await drain(rig, ctx.url);
+      const loaded = rig.marks.overheads(drained.ids);
+
+      await Promise.all(live.splice(0).map((w) => w.stop()));
+      await startWorkers(rig, ctx, false, live);
+      await batch(rig, 2 * workerCount);
+      const viaPoll = await oneAtATime(rig, latencyJobs);
+      const idle = rig.marks.overheads([...viaRealtime.ids, ...viaPoll.ids]);
+      return [
+        {
+          benchmark: `jobs end to end through ${workerCount} workers (sim 0 ms/step, ${throughputJobs} jobs)`,
+          result:
+            `${formatRate(perSecond(throughputJobs, drained.elapsedMs), "jobs/s")} ` +
+            `(overheads at this load, p50: ${p50(loaded.queue)}, ${p50(loaded.finish)})`,
+          target: "—",
+        },
+        {
+          benchmark: `overhead claim → prompt queued in ComfyUI, p50 / p99 (${2 * latencyJobs} jobs one at a time)`,
+          result: p50p99(idle.queue),
+          target: "p50 < 25 ms",
+        },
+        {
+          benchmark: "overhead ComfyUI done → job succeeded, less the Storage PUT, p50 / p99",
+          result: `${p50p99(idle.finish)} (with the PUT: ${p50p99(idle.finishWithPut)})`,
+          target: "p50 < 25 ms",
+        },
+        {
+          benchmark: `queue wake-up, job created (201) → claimed, Realtime, p50 / p99 (${latencyJobs} jobs)`,
+          result: p50p99(viaRealtime.wakeups),
+          target: "—",
+        },
+        {
+          benchmark: `the same, poll only (no Realtime: long-poll claim, wait_s 5)`,
+          result: p50p99(viaPoll.wakeups),
+          target: "—",
+        },
+      ];
+    } finally {
+      await Promise.all(live.map((w) => w.kill()));
+      await Promise.all(sims.map((s) => s.close()));
+      await stack.stop();
+      // Later sections must not pay for the relay's NOTIFY (see realtime_broadcast.ts).
+      await ctx.db.exec(`alter database "${name}" reset kiln.realtime_relay`);
+      await resetJobs(ctx.db);
+    }
+  },
+};
