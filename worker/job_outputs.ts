@@ -4,6 +4,8 @@
  * SHA-256 with crypto.subtle, width/height from a PNG's IHDR) and PUT to a signed upload URL the workers
  * function gives, with its content type. Returns the `outputs` of the complete report.
  */
+
+import { mediaTypeOf } from "../shared/comfyui/media_types.ts";
 import type { ClaimedJob, OutputFile } from "../shared/worker_protocol.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
 import { JobFailure } from "./job_failures.ts";
@@ -15,22 +17,6 @@ export interface ComfyFile {
   subfolder: string;
   type: string;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  webp: "image/webp",
-  gif: "image/gif",
-  mp4: "video/mp4",
-  webm: "video/webm",
-  mov: "video/quicktime",
-  wav: "audio/wav",
-  mp3: "audio/mpeg",
-  flac: "audio/flac",
-  ogg: "audio/ogg",
-  opus: "audio/opus",
-};
 
 /** The output files in a history entry's `outputs` ({node: {images: [...], gifs: [...], …}}). */
 export function outputFilesOf(outputs: Record<string, Record<string, unknown>>): ComfyFile[] {
@@ -101,7 +87,7 @@ export async function storeOutputs(
     });
   // When every extension names its type, the URLs are asked for while the files download, so the /view round
   // trip is off the way to complete (~1 ms a job in the bench, more under load); else once /view has answered.
-  const byExtension = files.map((f) => typeByExtension(f.filename));
+  const byExtension = files.map((f) => mediaTypeOf(f.filename));
   const early = byExtension.every((t) => t !== undefined) ? askForUrls(byExtension as string[]) : undefined;
   early?.catch(() => {}); // awaited below; a download failing first must not leave it unhandled
   const fetched = [];
@@ -167,13 +153,7 @@ async function fetchFile(
   const bytes = new Uint8Array(await response.arrayBuffer());
   const header = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const contentType =
-    typeByExtension(file.filename) ??
+    mediaTypeOf(file.filename) ??
     (header && header !== "application/octet-stream" ? header : "application/octet-stream");
   return { bytes, contentType };
-}
-
-/** The content type a file name's extension stands for, if it is one we know. */
-function typeByExtension(filename: string): string | undefined {
-  const extension = filename.slice(filename.lastIndexOf(".") + 1).toLowerCase();
-  return Object.hasOwn(CONTENT_TYPES, extension) ? CONTENT_TYPES[extension] : undefined;
 }

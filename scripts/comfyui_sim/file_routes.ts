@@ -3,19 +3,13 @@
  * with an empty body when there is none), POST /upload/image stores a multipart upload in a folder and answers
  * `{name, subfolder, type}` with the name it was stored under.
  */
+
+import { mediaTypeOf } from "../../shared/comfyui/media_types.ts";
 import { FOLDER_TYPES, type FolderType, isSafePath } from "./file_store.ts";
 import { empty, type Handler, json } from "./route_context.ts";
 
 /** server.py's default --max-upload-size, 100 MB. */
 export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
-
-const CONTENT_TYPES: Record<string, string> = {
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  webp: "image/webp",
-  gif: "image/gif",
-};
 
 export const getView: Handler = (req, state) => {
   const q = req.url.searchParams;
@@ -28,12 +22,11 @@ export const getView: Handler = (req, state) => {
   if (!isSafePath(subfolder)) return empty(403);
   const file = state.files.get({ type, subfolder, filename });
   if (!file) return empty(404);
-  const extension = filename.slice(filename.lastIndexOf(".") + 1).toLowerCase();
   return {
     status: 200,
     body: file.bytes,
     headers: {
-      "content-type": CONTENT_TYPES[extension] ?? "application/octet-stream",
+      "content-type": mediaTypeOf(filename) ?? "application/octet-stream",
       "content-disposition": `filename="${filename.replaceAll('"', "")}"`,
     },
   };
