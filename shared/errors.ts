@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
   validation_failed: { status: 422, message: "The request is not valid; see details for each field." },
   invalid_request: { status: 422, message: "The request is not valid." },
+  webhook_url_refused: {
+    status: 422,
+    message: "Webhooks may only go to https URLs on public internet addresses.",
+  },
   // 429–503: limits and availability.
   rate_limited: { status: 429, message: "Too many requests; retry after the time in Retry-After." },
   too_many_active_jobs: { status: 429, message: "Too many queued or running jobs; wait for some to finish." },

@@ -85,8 +85,9 @@ export async function storeOutputs(
       fencing_token: job.fencing_token,
       files: types.map((type, i) => ({ name: names[i], content_type: type })),
     });
-  // When every extension names its type, the URLs are asked for while the files download, so the /view round
-  // trip is off the way to complete (~1 ms a job in the bench, more under load); else once /view has answered.
+  // When every extension names its type, the URLs are asked for while the files download; else once /view has
+  // answered. It saves the shorter of the download and the uploads round trip: for a remote Kiln and big outputs,
+  // tens of ms; in the bench (a 64×64 PNG, all on loopback) under 1 ms, within the noise.
   const byExtension = files.map((f) => mediaTypeOf(f.filename));
   const early = byExtension.every((t) => t !== undefined) ? askForUrls(byExtension as string[]) : undefined;
   early?.catch(() => {}); // awaited below; a download failing first must not leave it unhandled

@@ -10,11 +10,24 @@ import { dispatchDeps } from "../../supabase/functions/dispatch/deps.ts";
 import { dispatchOnce } from "../../supabase/functions/dispatch/dispatch_once.ts";
 import { newApp as newWorkersApp } from "../../supabase/functions/workers/app.ts";
 import { workersDeps } from "../../supabase/functions/workers/deps.ts";
+import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { DispatchLoop } from "./dispatch_loop.ts";
 
 export interface ServedFunction {
   fetch(request: Request): Response | Promise<Response>;
   close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Run the dispatcher as a loop too. */
+  dispatchLoop?: boolean;
+  /**
+   * Let the api and workers functions kick the dispatcher after a job transition (they get KILN_DISPATCH_SECRET).
+   * Off, a kick's background send cannot outlive a test that never asked for deliveries.
+   */
+  kicks?: boolean;
+  /** The resolver of the webhook SSRF checks (api and dispatch); the system's DNS by default. */
+  resolver?: HostResolver;
 }
 
 /**
@@ -24,11 +37,12 @@ export interface ServedFunction {
 export function serveFunctions(
   env: Record<string, string | undefined>,
   log?: LogLine,
-  options: { dispatchLoop?: boolean } = {},
+  options: ServeOptions = {},
 ): Map<string, ServedFunction> {
-  const api = apiDeps(env, log);
-  const workers = workersDeps(env, log);
-  const dispatch = dispatchDeps(env, { log });
+  const kickerEnv = options.kicks ? env : { ...env, KILN_DISPATCH_SECRET: undefined };
+  const api = apiDeps(kickerEnv, log, { resolver: options.resolver });
+  const workers = workersDeps(kickerEnv, log);
+  const dispatch = dispatchDeps(env, { log, resolver: options.resolver });
   const loop = options.dispatchLoop
     ? new DispatchLoop({
         runOnce: (sweeps) => dispatchOnce(dispatch, { sweeps }),

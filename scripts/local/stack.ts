@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import type { Hono } from "hono";
 import postgres from "postgres";
+import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
@@ -32,6 +33,10 @@ export interface StackOptions {
   dbPort?: number;
   /** Run the webhook dispatcher as a loop, woken by each delivery (default true; test stacks turn it off). */
   dispatchLoop?: boolean;
+  /** Let the api and workers functions kick the dispatcher after job transitions (default: as dispatchLoop). */
+  kicks?: boolean;
+  /** The resolver of the webhook SSRF checks (tests control DNS with it); the system's by default. */
+  resolver?: HostResolver;
   /** More environment for the functions (e.g. KILN_WEBHOOK_HTTP_ALLOW for loopback receivers in tests). */
   functionEnv?: Record<string, string>;
 }
@@ -107,7 +112,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...options.functionEnv,
       },
       options.quiet ? () => {} : undefined,
-      { dispatchLoop: options.dispatchLoop !== false },
+      {
+        dispatchLoop: options.dispatchLoop !== false,
+        kicks: options.kicks ?? options.dispatchLoop !== false,
+        resolver: options.resolver,
+      },
     );
     stops.push(() => closeFunctions(functions));
     const openGateway = async () => {

@@ -5,7 +5,7 @@
  * `supabase status` prints) runs the same suites against a real `supabase start` stack as well.
  */
 import { createTestDatabase, testServerUrl } from "../../supabase/tests/helpers/test_database.ts";
-import { startStack } from "./stack.ts";
+import { type StackOptions, startStack } from "./stack.ts";
 
 export interface StackTarget {
   /** "local" or "supabase". */
@@ -19,11 +19,17 @@ export interface StackTarget {
   stop(): Promise<void>;
 }
 
-/** The local stack, started for one test file. */
-export async function startLocalTarget(): Promise<StackTarget> {
+/**
+ * The local stack, started for one test file; `options` adds environment for the functions or a resolver for the
+ * webhook SSRF checks.
+ */
+export async function startLocalTarget(
+  options: Pick<StackOptions, "functionEnv" | "resolver"> = {},
+): Promise<StackTarget> {
   const db = testServerUrl() ? await createTestDatabase() : undefined;
-  // No dispatch loop: its sweeps and sends would change rows under the suites' feet; dispatch tests start their own.
-  const stack = await startStack({ port: 0, databaseUrl: db?.url, quiet: true, dispatchLoop: false });
+  // No dispatch loop (nor kicks): its sweeps and sends would change rows under the suites' feet; dispatch tests
+  // run their own.
+  const stack = await startStack({ port: 0, databaseUrl: db?.url, quiet: true, dispatchLoop: false, ...options });
   return {
     name: "local",
     url: stack.url,

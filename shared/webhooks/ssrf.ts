@@ -34,6 +34,22 @@ export function parseHostList(csv: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/**
+ * The policy a function's configuration asks for: KILN_WEBHOOK_HTTP_ALLOW (a parsed list), and
+ * KILN_WEBHOOK_PRIVATE_ALLOW (comma-separated), which defaults to the http list: a host trusted for plain http is
+ * a local receiver, on a private address. The API checks at registration and the dispatcher at each delivery
+ * under the same policy.
+ */
+export function targetPolicyOf(config: {
+  KILN_WEBHOOK_HTTP_ALLOW: readonly string[];
+  KILN_WEBHOOK_PRIVATE_ALLOW?: string;
+}): TargetPolicy {
+  const httpAllow = config.KILN_WEBHOOK_HTTP_ALLOW.map((h) => h.toLowerCase());
+  const privateAllow =
+    config.KILN_WEBHOOK_PRIVATE_ALLOW === undefined ? httpAllow : parseHostList(config.KILN_WEBHOOK_PRIVATE_ALLOW);
+  return { httpAllow, privateAllow };
+}
+
 /** Checks `url` under `policy`, resolving its host with `resolver` unless it is an address already. */
 export async function checkWebhookTarget(
   url: string,

@@ -37,6 +37,16 @@ export const ApiConfigSchema = FunctionEnv.extend({
   KILN_OUTPUT_URL_EXPIRY_SECONDS: positiveInt.default(3600),
   /** Hosts whose job webhooks may use plain http (local receivers, tests), comma-separated; others need https. */
   KILN_WEBHOOK_HTTP_ALLOW: csv.default([]),
+  /**
+   * Hosts whose webhooks may resolve to private, loopback or link-local addresses, comma-separated. Unset: the
+   * http allow-list (a host trusted for plain http is a local receiver, on a private address).
+   */
+  KILN_WEBHOOK_PRIVATE_ALLOW: z.string().optional(),
+  /**
+   * The dispatcher's secret (Authorization: Bearer …). Set: a job transition or a replay kicks the dispatcher at
+   * once; unset: deliveries wait for its next scheduled run.
+   */
+  KILN_DISPATCH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   /** Largest request body. */
   KILN_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   /** Database connections per isolate (each request makes a few sequential queries: size it to the concurrency). */

@@ -5,6 +5,8 @@
  */
 import postgres from "postgres";
 import { KILN_VERSION } from "../../../shared/version.ts";
+import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
+import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
 import { apiKeyCache } from "./auth/api_key_cache.ts";
 import type { Authenticator } from "./auth/require_auth.ts";
 import { jwtVerifier } from "./auth/verify_jwt.ts";
@@ -19,6 +21,8 @@ export interface ApiDeps {
   sql: postgres.Sql;
   auth: Authenticator;
   limiter: RateLimiter;
+  /** Answers webhook hosts for the SSRF check at registration (the system's DNS; tests pass their own). */
+  resolver: HostResolver;
   startedAt: number;
   version: string;
   log: LogLine;
@@ -35,6 +39,7 @@ export function functionPool(config: { SUPABASE_DB_URL: string; KILN_DB_POOL_SIZ
 export function apiDeps(
   env: Record<string, string | undefined>,
   log: LogLine = stdoutLog,
+  overrides: { resolver?: HostResolver } = {},
 ): ApiDeps & { close(): Promise<void> } {
   const config = parseApiConfig(env);
   const sql = functionPool(config);
@@ -59,6 +64,7 @@ export function apiDeps(
     sql,
     auth: { sql, keyCache: apiKeyCache(config.KILN_API_KEY_CACHE_SECONDS * 1000), verifyJwt, rateLimits },
     limiter,
+    resolver: overrides.resolver ?? systemResolver,
     startedAt: Date.now(),
     version: KILN_VERSION,
     log,

@@ -5,21 +5,18 @@
  */
 import { z } from "zod";
 import { FunctionEnv, parseFunctionEnv } from "../../../shared/function_env.ts";
-import { parseHostList, type TargetPolicy } from "../../../shared/webhooks/ssrf.ts";
+import { type TargetPolicy, targetPolicyOf } from "../../../shared/webhooks/ssrf.ts";
 import { ApiConfigSchema } from "../api/config.ts";
 
 const positiveInt = z.coerce.number().int().positive();
 
 export const DispatchConfigSchema = FunctionEnv.extend({
   /** Callers send `Authorization: Bearer <it>`. Unset: every call is refused. */
-  KILN_DISPATCH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  KILN_DISPATCH_SECRET: ApiConfigSchema.shape.KILN_DISPATCH_SECRET,
   /** Hosts whose webhooks may use plain http (the API's list). */
   KILN_WEBHOOK_HTTP_ALLOW: ApiConfigSchema.shape.KILN_WEBHOOK_HTTP_ALLOW,
-  /**
-   * Hosts whose webhooks may resolve to private, loopback or link-local addresses, comma-separated. Unset: the
-   * http allow-list (a host trusted for plain http is a local receiver, on a private address).
-   */
-  KILN_WEBHOOK_PRIVATE_ALLOW: z.string().optional(),
+  /** Hosts whose webhooks may resolve to private addresses (the API's list). */
+  KILN_WEBHOOK_PRIVATE_ALLOW: ApiConfigSchema.shape.KILN_WEBHOOK_PRIVATE_ALLOW,
   /** How long one delivery attempt may take, response headers and the 1 KB excerpt included. */
   KILN_WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
   /** Deliveries in flight at once per dispatcher. */
@@ -45,8 +42,5 @@ export function parseDispatchConfig(env: Record<string, string | undefined>): Di
 
 /** The SSRF policy the configuration asks for. */
 export function targetPolicy(config: DispatchConfig): TargetPolicy {
-  const httpAllow = config.KILN_WEBHOOK_HTTP_ALLOW.map((h) => h.toLowerCase());
-  const privateAllow =
-    config.KILN_WEBHOOK_PRIVATE_ALLOW === undefined ? httpAllow : parseHostList(config.KILN_WEBHOOK_PRIVATE_ALLOW);
-  return { httpAllow, privateAllow };
+  return targetPolicyOf(config);
 }

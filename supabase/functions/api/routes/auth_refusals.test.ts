@@ -3,8 +3,9 @@ import { after, before, describe, it } from "node:test";
 import { ACCOUNT_ROUTES } from "../testing/account_routes.ts";
 import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
 import { assertAuthRefusals, routeName } from "../testing/auth_refusals.ts";
+import { WEBHOOK_ROUTES } from "../testing/webhook_routes.ts";
 
-const ROUTES = [...ACCOUNT_ROUTES];
+const ROUTES = [...ACCOUNT_ROUTES, ...WEBHOOK_ROUTES];
 
 describe("auth refusals on every route", () => {
   let h: ApiHarness;

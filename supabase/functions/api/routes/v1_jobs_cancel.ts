@@ -5,6 +5,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { Job } from "../../../../shared/api/job_schema.ts";
+import { kickDispatch } from "../../dispatch/kick.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
@@ -39,6 +40,7 @@ export function registerJobsCancel(app: ApiApp, deps: ApiDeps): void {
     const { id } = c.req.valid("param");
     const owner = c.get("principal").userId;
     await deps.sql`select kiln.cancel_job(${id}, ${owner})`;
+    kickDispatch(deps.config);
     return c.json(await loadJob(deps.sql, id, owner), 200);
   });
 }

@@ -12,6 +12,7 @@ import { Img2ImgParams } from "../../../../shared/job_types/img2img.ts";
 import { Txt2ImgParams } from "../../../../shared/job_types/txt2img.ts";
 import { UpscaleParams } from "../../../../shared/job_types/upscale.ts";
 import { WorkflowParams } from "../../../../shared/job_types/workflow.ts";
+import { kickDispatch } from "../../dispatch/kick.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
@@ -105,6 +106,8 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
         p_webhook_events => ${body.webhook_events ?? null}::text[],
         p_metadata => ${json(body.metadata ?? {})}) as result`;
     const id = result.job.id;
+    // job.queued is in the outbox: a replayed create wrote nothing, and its kick finds nothing to send.
+    if (!result.replayed) kickDispatch(deps.config);
     const wait = preferredWait(headers.prefer);
     const ended = wait === undefined ? false : await waitForJob(deps.sql, id, wait);
     const job = wait === undefined ? jobView(result.job, result.queue) : await loadJob(deps.sql, id, principal.userId);

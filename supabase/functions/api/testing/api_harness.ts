@@ -62,8 +62,9 @@ export function callFunction(
   return fetch(`${target.url}/functions/v1/${name}${path}`, { method, headers, body, signal: init.signal });
 }
 
-export async function startApiHarness(): Promise<ApiHarness> {
-  const target = await startLocalTarget();
+/** The harness on a fresh local stack; `options` as startLocalTarget's (function environment, a resolver). */
+export async function startApiHarness(options: Parameters<typeof startLocalTarget>[0] = {}): Promise<ApiHarness> {
+  const target = await startLocalTarget(options);
   const sql = postgres(target.dbUrl, { max: 2, onnotice: () => {} });
   const secret = new TextEncoder().encode(LOCAL_JWT_SECRET);
   const token = (sub: string, claims: Record<string, unknown> = {}, expiresInSeconds = 3600) =>

@@ -36,6 +36,40 @@ export interface DispatcherSetup extends Partial<DispatcherOptions> {
   fetch?: typeof fetch;
 }
 
+/**
+ * A Dispatcher with test-sized options on the database at `url`, on a pool of its own of `poolSize` connections
+ * (so several can really run at once); `close()` ends the pool. Links in payloads point at `setup.apiUrl`.
+ */
+export function testDispatcher(
+  url: string,
+  setup: DispatcherSetup & { apiUrl?: string } = {},
+  poolSize = 4,
+): { dispatcher: Dispatcher; close(): Promise<void> } {
+  const own = postgres(url, { prepare: false, max: poolSize, onnotice: () => {} });
+  const { resolver, policy, fetch: fetchImpl, apiUrl, ...options } = setup;
+  const dispatcher = new Dispatcher(
+    {
+      sql: own,
+      resolver: resolver ?? fixedResolver(new Map()),
+      fetch: fetchImpl ?? fetch,
+      policy: policy ?? LOOPBACK_POLICY,
+      apiUrl: apiUrl ?? TEST_API_URL,
+      userAgent: WEBHOOK_USER_AGENT,
+      log: () => {},
+    },
+    {
+      batchSize: 20,
+      concurrency: 8,
+      budgetMs: 10_000,
+      lingerMs: 0,
+      leaseSeconds: 60,
+      timeoutMs: 500,
+      ...options,
+    },
+  );
+  return { dispatcher, close: () => own.end({ timeout: 5 }) };
+}
+
 export interface DispatchHarness {
   /** The database's URL, for a dispatcher in another process. */
   url: string;
@@ -78,29 +112,9 @@ export async function startDispatchHarness(): Promise<DispatchHarness> {
       db,
       sql,
       dispatcher(setup = {}, poolSize = 4) {
-        const own = postgres(url, { prepare: false, max: poolSize, onnotice: () => {} });
-        closers.push(() => own.end({ timeout: 5 }));
-        const { resolver, policy, fetch: fetchImpl, ...options } = setup;
-        return new Dispatcher(
-          {
-            sql: own,
-            resolver: resolver ?? fixedResolver(new Map()),
-            fetch: fetchImpl ?? fetch,
-            policy: policy ?? LOOPBACK_POLICY,
-            apiUrl: TEST_API_URL,
-            userAgent: WEBHOOK_USER_AGENT,
-            log: () => {},
-          },
-          {
-            batchSize: 20,
-            concurrency: 8,
-            budgetMs: 10_000,
-            lingerMs: 0,
-            leaseSeconds: 60,
-            timeoutMs: 500,
-            ...options,
-          },
-        );
+        const { dispatcher, close: closeDispatcher } = testDispatcher(url, setup, poolSize);
+        closers.push(closeDispatcher);
+        return dispatcher;
       },
       close,
     };

@@ -5,6 +5,7 @@
  */
 import type postgres from "postgres";
 import { UploadsRequest } from "../../../../shared/worker_protocol.ts";
+import { type KickTarget, kickDispatch } from "../../dispatch/kick.ts";
 
 /** The owner of job `jobId` if `workerId` holds it with `token`; else 404 not_found or 409 lease_lost. */
 export async function heldJobOwner(sql: postgres.Sql, jobId: string, workerId: string, token: string): Promise<string> {
@@ -30,8 +31,12 @@ export interface ReportedJob {
   job: { id: string; status: string; attempts: number } & Record<string, unknown>;
 }
 
-/** Runs a report (`select kiln.<report>(…) as job`) and answers with the job as it stands now. */
-export async function reportJob(query: postgres.PendingQuery<ReportedJob[]>): Promise<ReportedJob> {
+/**
+ * Runs a report (`select kiln.<report>(…) as job`) and answers with the job as it stands now. The report wrote
+ * the job's webhook deliveries: the dispatcher named by `kick` is kicked to send them at once.
+ */
+export async function reportJob(query: postgres.PendingQuery<ReportedJob[]>, kick: KickTarget): Promise<ReportedJob> {
   const [row] = await query;
+  kickDispatch(kick);
   return { job: row.job };
 }

@@ -15,7 +15,7 @@ export function registerJobsCanceled(app: WorkersApp, deps: WorkersDeps): void {
     const body = await validBody(c, CanceledRequest);
     return c.json(
       await reportJob(deps.sql<ReportedJob[]>`
-        select kiln.report_canceled(${id}, ${c.get("worker").id}, ${body.fencing_token}::bigint) as job`),
+        select kiln.report_canceled(${id}, ${c.get("worker").id}, ${body.fencing_token}::bigint) as job`, deps.config),
     );
   });
 }

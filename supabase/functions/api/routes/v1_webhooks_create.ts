@@ -1,0 +1,58 @@
+/** POST /v1/webhooks: register an endpoint. Its `whsec_…` secret is in this response only. */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { WebhookCreateBody, WebhookCreated } from "../../../../shared/api/webhooks.ts";
+import type { ApiDeps } from "../deps.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+import {
+  assertWebhookTarget,
+  toWebhook,
+  VERIFY_NOTE,
+  WEBHOOK_ROUTE_ERRORS,
+  type WebhookRow,
+  webhookColumns,
+  webhookRouteBase,
+} from "./webhook_rows.ts";
+
+export function registerWebhooksCreate(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "post",
+    path: "/v1/webhooks",
+    ...webhookRouteBase(deps),
+    summary: "Register a webhook endpoint",
+    description:
+      "The URL must be https and resolve to a public address (checked now and before every delivery). " +
+      `The secret is shown in this response only. ${VERIFY_NOTE}`,
+    request: { body: { required: true, content: { "application/json": { schema: WebhookCreateBody } } } },
+    responses: {
+      201: {
+        description: "The endpoint, with its signing secret shown this once.",
+        content: { "application/json": { schema: WebhookCreated } },
+      },
+      ...errorResponses("invalid_json", ...WEBHOOK_ROUTE_ERRORS, "unsupported_media_type", "webhook_url_refused"),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    await assertWebhookTarget(deps, body.url);
+    const events = body.events ?? ["*"];
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      action: "webhook.created",
+      targetType: "webhook_endpoint",
+      source: "w",
+      details: { url: body.url, events, enabled: body.enabled ?? true },
+    });
+    const [row] = await deps.sql<(WebhookRow & { secret: string })[]>`
+      with w as (
+        insert into public.webhook_endpoints (owner_id, url, description, events, enabled, secret)
+        values (${principal.userId}, ${body.url}, ${body.description ?? null}, ${events}, ${body.enabled ?? true},
+                kiln.new_webhook_secret())
+        returning *
+      ), a as (${audit})
+      select ${webhookColumns(deps.sql)}, w.secret from w`;
+    return c.json({ secret: row.secret, webhook: toWebhook(row) }, 201);
+  });
+}

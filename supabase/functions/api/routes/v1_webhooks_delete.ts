@@ -1,0 +1,41 @@
+/** DELETE /v1/webhooks/{id}: remove an endpoint, with its deliveries and their log. */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { WebhookIdParam } from "../../../../shared/api/webhooks.ts";
+import type { ApiDeps } from "../deps.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { auditActor, auditInsert } from "../http/audit.ts";
+import { clientIp } from "../http/client_ip.ts";
+import { noSuchWebhook, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+
+export function registerWebhooksDelete(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "delete",
+    path: "/v1/webhooks/{id}",
+    ...webhookRouteBase(deps),
+    summary: "Delete a webhook endpoint",
+    description: "Nothing more is sent to it; its deliveries and their attempts are deleted with it.",
+    request: { params: WebhookIdParam },
+    responses: {
+      204: { description: "The endpoint is gone." },
+      ...errorResponses(...WEBHOOK_ROUTE_ERRORS, "not_found"),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const principal = c.get("principal");
+    const { id } = c.req.valid("param");
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      action: "webhook.deleted",
+      targetType: "webhook_endpoint",
+      source: "w",
+    });
+    const [deleted] = await deps.sql`
+      with w as (
+        delete from public.webhook_endpoints where id = ${id} and owner_id = ${principal.userId}
+        returning id, url
+      ), a as (${audit})
+      select id from w`;
+    if (!deleted) noSuchWebhook();
+    return c.body(null, 204);
+  });
+}

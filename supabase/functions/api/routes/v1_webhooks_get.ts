@@ -1,0 +1,36 @@
+/** GET /v1/webhooks/{id}: one of the caller's endpoints (never its secret). */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { WebhookEndpoint, WebhookIdParam } from "../../../../shared/api/webhooks.ts";
+import type { ApiDeps } from "../deps.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import {
+  noSuchWebhook,
+  toWebhook,
+  WEBHOOK_ROUTE_ERRORS,
+  type WebhookRow,
+  webhookColumns,
+  webhookRouteBase,
+} from "./webhook_rows.ts";
+
+export function registerWebhooksGet(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "get",
+    path: "/v1/webhooks/{id}",
+    ...webhookRouteBase(deps),
+    summary: "Get a webhook endpoint",
+    request: { params: WebhookIdParam },
+    responses: {
+      200: { description: "The endpoint.", content: { "application/json": { schema: WebhookEndpoint } } },
+      ...errorResponses(...WEBHOOK_ROUTE_ERRORS, "not_found"),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const [row] = await deps.sql<WebhookRow[]>`
+      select ${webhookColumns(deps.sql)} from public.webhook_endpoints w
+       where w.id = ${id} and w.owner_id = ${c.get("principal").userId}`;
+    if (!row) noSuchWebhook();
+    return c.json(toWebhook(row), 200);
+  });
+}

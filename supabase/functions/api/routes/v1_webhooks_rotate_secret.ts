@@ -1,0 +1,44 @@
+/**
+ * POST /v1/webhooks/{id}/rotate-secret: a new signing secret, shown this once. For 24 h deliveries carry two
+ * signatures, one with each secret (kiln.rotate_webhook_secret), so the receiver can switch without a gap.
+ */
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { WebhookIdParam, WebhookSecret } from "../../../../shared/api/webhooks.ts";
+import type { ApiDeps } from "../deps.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { auditedChange, VERIFY_NOTE, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+
+export function registerWebhooksRotateSecret(app: ApiApp, deps: ApiDeps): void {
+  const route = createRoute({
+    method: "post",
+    path: "/v1/webhooks/{id}/rotate-secret",
+    ...webhookRouteBase(deps),
+    summary: "Rotate a webhook endpoint's secret",
+    description: `The new secret is shown this once; the previous one keeps signing for 24 h. ${VERIFY_NOTE}`,
+    request: { params: WebhookIdParam },
+    responses: {
+      200: {
+        description: "The new secret, and when the previous one stops signing.",
+        content: { "application/json": { schema: WebhookSecret } },
+      },
+      ...errorResponses(...WEBHOOK_ROUTE_ERRORS, "not_found"),
+    },
+  });
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await auditedChange<{ secret: string; previous_secret_expires_at: Date }>(
+      deps,
+      c,
+      { action: "webhook.secret_rotated", targetType: "webhook_endpoint" },
+      // The function gives the previous secret now() + 24 h: the same now() as this statement's.
+      deps.sql`
+        select kiln.rotate_webhook_secret(${id}, ${c.get("principal").userId}) as secret, ${id}::uuid as id,
+               now() + interval '24 hours' as previous_secret_expires_at`,
+    );
+    return c.json(
+      { secret: row?.secret ?? "", previous_secret_expires_at: row?.previous_secret_expires_at.toISOString() ?? null },
+      200,
+    );
+  });
+}
