@@ -2,6 +2,8 @@
  * The Edge Functions the gateway serves at /functions/v1/<name>/…: the same app modules Deno serves in
  * production, given the environment Supabase gives functions (the same for every function).
  */
+
+import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { newApp as newApiApp } from "../../supabase/functions/api/app.ts";
 import { apiDeps } from "../../supabase/functions/api/deps.ts";
 import type { LogLine } from "../../supabase/functions/api/http/request_context.ts";
@@ -10,7 +12,6 @@ import { dispatchDeps } from "../../supabase/functions/dispatch/deps.ts";
 import { dispatchOnce } from "../../supabase/functions/dispatch/dispatch_once.ts";
 import { newApp as newWorkersApp } from "../../supabase/functions/workers/app.ts";
 import { workersDeps } from "../../supabase/functions/workers/deps.ts";
-import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { DispatchLoop } from "./dispatch_loop.ts";
 
 export interface ServedFunction {

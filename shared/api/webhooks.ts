@@ -12,19 +12,15 @@ const eventsMessage = `events must be a list of: ${WEBHOOK_EVENTS.join(", ")}, o
 
 export const WebhookEventFilter = z.enum([...WEBHOOK_EVENTS, "*"]);
 
-const WebhookUrl = z
-  .string({ error: urlMessage })
-  .min(1, urlMessage)
-  .max(2048, urlMessage)
-  .openapi({
-    description:
-      "Where deliveries are POSTed: https, on a public address (plain http only for hosts the deployment allows).",
-    example: "https://example.com/kiln/webhooks",
-  });
+const WebhookUrl = z.string({ error: urlMessage }).min(1, urlMessage).max(2048, urlMessage).openapi({
+  description:
+    "Where deliveries are POSTed: https, on a public address (plain http only for hosts the deployment allows).",
+  example: "https://example.com/kiln/webhooks",
+});
 
 const WebhookEvents = z
   .array(WebhookEventFilter, { error: eventsMessage })
-  .min(1, "events must name at least one event, or be [\"*\"].")
+  .min(1, 'events must name at least one event, or be ["*"].')
   .refine((events) => new Set(events).size === events.length, "Each event may appear once.")
   .openapi({ description: "Which events are sent; `*` is every job event.", example: ["job.succeeded", "job.failed"] });
 
@@ -63,7 +59,7 @@ export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
 export const WebhookCreateBody = strictObject(
   {
     url: WebhookUrl,
-    events: WebhookEvents.optional().openapi({ description: "Default: every job event (`[\"*\"]`)." }),
+    events: WebhookEvents.optional().openapi({ description: 'Default: every job event (`["*"]`).' }),
     description: Description.optional(),
     enabled: z.boolean({ error: "enabled must be true or false." }).optional(),
   },

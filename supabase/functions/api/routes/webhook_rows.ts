@@ -9,7 +9,7 @@ import type { WebhookEndpoint } from "../../../../shared/api/webhooks.ts";
 import { checkWebhookTarget, targetPolicyOf } from "../../../../shared/webhooks/ssrf.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { CALLER_SECURITY, type ApiEnv } from "../http/api_types.ts";
+import { type ApiEnv, CALLER_SECURITY } from "../http/api_types.ts";
 import { auditActor, auditInsert } from "../http/audit.ts";
 import { clientIp } from "../http/client_ip.ts";
 import { fail } from "../http/errors.ts";
@@ -32,7 +32,12 @@ export function webhookRouteBase(deps: ApiDeps) {
 }
 
 /** The errors every webhook route can answer. */
-export const WEBHOOK_ROUTE_ERRORS = [...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"] as const;
+export const WEBHOOK_ROUTE_ERRORS = [
+  ...CREDENTIAL_ERRORS,
+  "missing_scope",
+  "validation_failed",
+  "rate_limited",
+] as const;
 
 export interface WebhookRow {
   id: string;

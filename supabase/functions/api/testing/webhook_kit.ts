@@ -62,7 +62,8 @@ export function useWebhookKit(): WebhookKit {
         body: { url: kit.receiver.url(path), ...body },
       });
       const created = await response.json();
-      if (response.status !== 201) throw new Error(`registering ${path}: ${response.status} ${JSON.stringify(created)}`);
+      if (response.status !== 201)
+        throw new Error(`registering ${path}: ${response.status} ${JSON.stringify(created)}`);
       return { id: created.webhook.id, secret: created.secret };
     },
   };

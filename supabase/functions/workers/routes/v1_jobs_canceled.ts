@@ -14,8 +14,11 @@ export function registerJobsCanceled(app: WorkersApp, deps: WorkersDeps): void {
     const id = jobIdParam(c);
     const body = await validBody(c, CanceledRequest);
     return c.json(
-      await reportJob(deps.sql<ReportedJob[]>`
-        select kiln.report_canceled(${id}, ${c.get("worker").id}, ${body.fencing_token}::bigint) as job`, deps.config),
+      await reportJob(
+        deps.sql<ReportedJob[]>`
+        select kiln.report_canceled(${id}, ${c.get("worker").id}, ${body.fencing_token}::bigint) as job`,
+        deps.config,
+      ),
     );
   });
 }

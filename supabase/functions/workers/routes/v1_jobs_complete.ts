@@ -33,8 +33,11 @@ export function registerJobsComplete(app: WorkersApp, deps: WorkersDeps): void {
     }
     const outputs = sql.json(body.outputs as postgres.JSONValue);
     return c.json(
-      await reportJob(sql<ReportedJob[]>`
-        select kiln.complete_job(${id}, ${worker.id}, ${body.fencing_token}::bigint, ${outputs}) as job`, deps.config),
+      await reportJob(
+        sql<ReportedJob[]>`
+        select kiln.complete_job(${id}, ${worker.id}, ${body.fencing_token}::bigint, ${outputs}) as job`,
+        deps.config,
+      ),
     );
   });
 }

@@ -17,8 +17,11 @@ export function registerJobsFail(app: WorkersApp, deps: WorkersDeps): void {
     const sql = deps.sql;
     const error = sql.json(body.error as postgres.JSONValue);
     return c.json(
-      await reportJob(sql<ReportedJob[]>`
-        select kiln.fail_job(${id}, ${c.get("worker").id}, ${body.fencing_token}::bigint, ${error}) as job`, deps.config),
+      await reportJob(
+        sql<ReportedJob[]>`
+        select kiln.fail_job(${id}, ${c.get("worker").id}, ${body.fencing_token}::bigint, ${error}) as job`,
+        deps.config,
+      ),
     );
   });
 }
