@@ -4,7 +4,9 @@
  * at once; deliveries/s over the whole drain, claim and record round trips included. Latency: in the local stack
  * (the dispatch function behind its gateway, no loop), a worker's complete_job commits, then kickDispatch POSTs
  * the dispatcher as the api and workers functions would; the figure runs from sending complete_job to the
- * receiver getting job.succeeded. Then the same with the local stack's loop (NOTIFY) and no kick.
+ * receiver getting job.succeeded. Then the same with the local stack's loop (NOTIFY) and no kick, and with cron
+ * only: no kick, no loop, the dispatcher POSTed every 10 s as pg_cron + pg_net would, jobs finishing at random
+ * moments between ticks.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,6 +26,9 @@ import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
 const backlog = 3000;
 const owners = 50;
 const latencyJobs = 60;
+/** Jobs timed with cron only: each waits up to a whole 10 s tick. */
+const cronJobs = 8;
+const cronIntervalMs = 10_000;
 const jobType = "bench_webhook";
 
 /** A receiver that answers 204 at once and tells `onJob` which job each body was about, and when. */
@@ -106,6 +111,8 @@ export const webhookSection: BenchSection = {
       const kicked = await finishToDelivery(ctx, "kick");
       await resetJobs(ctx.db);
       const looped = await finishToDelivery(ctx, "loop");
+      await resetJobs(ctx.db);
+      const cron = await finishToDelivery(ctx, "cron");
       return [
         {
           benchmark: "webhook deliveries/s to a loopback receiver (32 in flight)",
@@ -122,6 +129,11 @@ export const webhookSection: BenchSection = {
           result: `${formatMs(percentile(looped, 50))} / ${formatMs(percentile(looped, 99))}`,
           target: "—",
         },
+        {
+          benchmark: `job finished → first delivery attempt, cron only (every 10 s, ${cronJobs} jobs), p50 / max`,
+          result: `${formatMs(percentile(cron, 50))} / ${formatMs(Math.max(...cron))}`,
+          target: "p50 < 11 s",
+        },
       ];
     } finally {
       // Later sections must not pay for the NOTIFYs the stack switched on.
@@ -134,9 +146,9 @@ export const webhookSection: BenchSection = {
 
 /**
  * Latencies (ms) from sending complete_job to the receiver getting job.succeeded, one job at a time, woken by a
- * kick (no loop in the stack) or by the stack's loop (no kick).
+ * kick (no loop in the stack), by the stack's loop (no kick), or by a cron-like tick every 10 s (neither).
  */
-async function finishToDelivery(ctx: { url: string; db: Queryable }, how: "kick" | "loop"): Promise<number[]> {
+async function finishToDelivery(ctx: { url: string; db: Queryable }, how: "kick" | "loop" | "cron"): Promise<number[]> {
   const arrivals = new Map<string, number>();
   const receiver = await listen((jobId, type, at) => {
     if (type === "job.succeeded") arrivals.set(jobId, at);
@@ -151,25 +163,41 @@ async function finishToDelivery(ctx: { url: string; db: Queryable }, how: "kick"
   // Opened after the stack set the database's options, so its transactions NOTIFY as the stack's do.
   const worker = postgres(ctx.url, { max: 1, onnotice: () => {} });
   const latencies: number[] = [];
+  const target = { SUPABASE_URL: stack.url, KILN_DISPATCH_SECRET: stack.dispatchSecret };
+  // What pg_cron does through pg_net: POST the dispatcher with its secret, on a clock of its own.
+  const cron =
+    how === "cron"
+      ? setInterval(() => {
+          void fetch(`${stack.url}/functions/v1/dispatch/run`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${stack.dispatchSecret}`, "content-type": "application/json" },
+            body: JSON.stringify({ source: "cron" }),
+          }).then((response) => response.body?.cancel());
+        }, cronIntervalMs)
+      : undefined;
   try {
     const [owner] = await createOwners(ctx.db, 1);
     await addEndpoints(ctx.db, [owner], receiver.url, ["job.succeeded"]);
     const [workerId] = await createWorkers(ctx.db, 1, [jobType]);
-    const target = { SUPABASE_URL: stack.url, KILN_DISPATCH_SECRET: stack.dispatchSecret };
-    for (let i = 0; i < latencyJobs; i++) {
+    const jobs = how === "cron" ? cronJobs : latencyJobs;
+    const deadlineMs = how === "cron" ? cronIntervalMs + 5000 : 5000;
+    for (let i = 0; i < jobs; i++) {
+      // With cron, jobs finish at random moments between ticks.
+      if (how === "cron") await sleep(Math.random() * cronIntervalMs);
       await worker`select kiln.create_job(p_owner_id => ${owner}, p_type => ${jobType}, p_params => ${worker.json(benchParams)}, p_cost => 1)`;
       const [held] = await worker<{ id: string; fencing_token: number }[]>`
         select id, fencing_token from kiln.claim_jobs(${workerId}, ${[jobType]}, 1)`;
       const sent = performance.now();
       await worker`select kiln.complete_job(${held.id}, ${workerId}, ${held.fencing_token}, '[]'::jsonb)`;
       if (how === "kick") kickDispatch(target);
-      for (let waited = 0; !arrivals.has(held.id) && waited < 5000; waited += 1) await sleep(1);
+      for (let waited = 0; !arrivals.has(held.id) && waited < deadlineMs; waited += 1) await sleep(1);
       const at = arrivals.get(held.id);
-      if (at === undefined) throw new Error(`job ${held.id}: no delivery within 5 s (${how})`);
+      if (at === undefined) throw new Error(`job ${held.id}: no delivery within ${deadlineMs} ms (${how})`);
       latencies.push(at - sent);
       await sleep(20);
     }
   } finally {
+    clearInterval(cron);
     await worker.end({ timeout: 5 });
     await stack.stop();
     await receiver.close();
