@@ -1,5 +1,5 @@
 /**
- * The dispatcher's side of the webhook outbox, one SQL function per step (supabase/migrations/…_webhook_delivery.sql
+ * The dispatcher's side of the webhook outbox, one SQL function per step (supabase/migrations/…_webhook_dispatch.sql
  * says what each decides): claim due deliveries, record how an attempt went, and ask when the next one falls due.
  * `now` is the clock the delivery rules use; undefined is the database's.
  */
