@@ -109,6 +109,24 @@ end $$;
 grant execute on function kiln.signing_secrets(text, text, timestamptz, timestamptz) to service_role;
 
 /**
+ * The endpoint `p_endpoint_id` as its owner `p_owner_id` may see it (null: an administrator, who sees every one);
+ * another owner's endpoint is as absent as a missing one (KL005). The one owner check of the routes' functions.
+ */
+create function kiln.owned_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid) returns public.webhook_endpoints
+language plpgsql stable set search_path = '' as $$
+declare
+  v_endpoint public.webhook_endpoints;
+begin
+  select * into v_endpoint from public.webhook_endpoints e
+   where e.id = p_endpoint_id and (p_owner_id is null or e.owner_id = p_owner_id);
+  if not found then
+    raise exception 'no webhook endpoint %', p_endpoint_id using errcode = 'KL005';
+  end if;
+  return v_endpoint;
+end $$;
+grant execute on function kiln.owned_webhook_endpoint(uuid, uuid) to service_role;
+
+/**
  * Gives an endpoint a new secret and returns it; the old one keeps signing too (a second signature) for
  * `p_grace`, so receivers can switch without losing a delivery. `p_owner_id` null: an administrator.
  */
@@ -118,12 +136,10 @@ language plpgsql set search_path = '' as $$
 declare
   v_secret text := kiln.new_webhook_secret();
 begin
+  perform kiln.owned_webhook_endpoint(p_endpoint_id, p_owner_id);
   update public.webhook_endpoints e
      set previous_secret = e.secret, previous_secret_expires_at = now() + p_grace, secret = v_secret, updated_at = now()
-   where e.id = p_endpoint_id and (p_owner_id is null or e.owner_id = p_owner_id);
-  if not found then
-    raise exception 'no webhook endpoint %', p_endpoint_id using errcode = 'KL005';
-  end if;
+   where e.id = p_endpoint_id;
   return v_secret;
 end $$;
 grant execute on function kiln.rotate_webhook_secret(uuid, uuid, interval) to service_role;

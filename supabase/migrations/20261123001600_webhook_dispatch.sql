@@ -186,12 +186,10 @@ grant execute on function kiln.disable_webhook_endpoint(uuid, text) to service_r
 create function kiln.enable_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid) returns void
 language plpgsql set search_path = '' as $$
 begin
+  perform kiln.owned_webhook_endpoint(p_endpoint_id, p_owner_id);
   update public.webhook_endpoints e
      set enabled = true, disabled_reason = null, failure_streak = 0, failing_since = null, updated_at = now()
-   where e.id = p_endpoint_id and (p_owner_id is null or e.owner_id = p_owner_id);
-  if not found then
-    raise exception 'no webhook endpoint %', p_endpoint_id using errcode = 'KL005';
-  end if;
+   where e.id = p_endpoint_id;
 end $$;
 grant execute on function kiln.enable_webhook_endpoint(uuid, uuid) to service_role;
 

@@ -45,11 +45,7 @@ declare
   v_endpoint public.webhook_endpoints;
   v_count integer;
 begin
-  select * into v_endpoint from public.webhook_endpoints e
-   where e.id = p_endpoint_id and (p_owner_id is null or e.owner_id = p_owner_id);
-  if not found then
-    raise exception 'no webhook endpoint %', p_endpoint_id using errcode = 'KL005';
-  end if;
+  v_endpoint := kiln.owned_webhook_endpoint(p_endpoint_id, p_owner_id);
   if not v_endpoint.enabled then
     raise exception 'webhook endpoint % is disabled; enable it before replaying', p_endpoint_id using errcode = 'KL007';
   end if;
@@ -75,11 +71,7 @@ declare
   v_event_id uuid := gen_random_uuid();
   v_id uuid;
 begin
-  select * into v_endpoint from public.webhook_endpoints e
-   where e.id = p_endpoint_id and (p_owner_id is null or e.owner_id = p_owner_id);
-  if not found then
-    raise exception 'no webhook endpoint %', p_endpoint_id using errcode = 'KL005';
-  end if;
+  v_endpoint := kiln.owned_webhook_endpoint(p_endpoint_id, p_owner_id);
   insert into public.webhook_deliveries (owner_id, endpoint_id, url, event_id, event_type, payload)
   values (v_endpoint.owner_id, v_endpoint.id, v_endpoint.url, v_event_id, 'ping',
           jsonb_build_object('id', v_event_id, 'type', 'ping', 'created_at', now(),
