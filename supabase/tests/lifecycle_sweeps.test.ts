@@ -1,4 +1,4 @@
-/** Sweeps (expired leases, deadlines), queue position, and what each transition publishes. */
+/** Sweeps (expired leases, deadlines), the queue snapshot, and what each transition publishes. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { balances, claim, createJob, createUser, createWorker } from "./helpers/fixtures.ts";
@@ -72,21 +72,45 @@ describe("sweeps", () => {
     assert.deepEqual(await balances(l.db, owner), { credits: 3000, ledger: 3000 });
   });
 });
-describe("queue position", () => {
-  it("counts the claimable jobs of the same type ahead, and the online workers that can run it", async () => {
+describe("queue snapshot", () => {
+  it("lists the claimable jobs of a type in claim order, exactly at the front and sampled beyond", async () => {
     const owner = await createUser(l.db);
-    await createWorker(l.db, ["position"]);
-    const stale = await createWorker(l.db, ["position"]);
+    await createWorker(l.db, ["snapshot"]);
+    const stale = await createWorker(l.db, ["snapshot"]);
     await l.db.query("update public.workers set last_seen_at = now() - interval '1 hour' where id = $1", [stale]);
-    const first = await createJob(l.db, owner, { type: "position" });
-    const second = await createJob(l.db, owner, { type: "position" });
-    const urgent = await createJob(l.db, owner, { type: "position", priority: 10 });
-    const pos = async (id: string) =>
-      l.call<{ position: number; workers_online: number }>("kiln.queue_position($1)", [id]);
-    assert.equal((await pos(urgent.job.id)).position, 1);
-    assert.equal((await pos(first.job.id)).position, 2);
-    assert.equal((await pos(second.job.id)).position, 3);
-    assert.equal((await pos(second.job.id)).workers_online, 1);
+    const first = await createJob(l.db, owner, { type: "snapshot" });
+    const second = await createJob(l.db, owner, { type: "snapshot" });
+    const urgent = await createJob(l.db, owner, { type: "snapshot", priority: 10 });
+    const later = await createJob(l.db, owner, { type: "snapshot" });
+    const retrying = await createJob(l.db, owner, { type: "snapshot" });
+    await l.db.query("update public.jobs set run_after = now() + interval '1 hour' where id = $1", [retrying.job.id]);
+    await createJob(l.db, owner, { type: "other" });
+    type Snapshot = { workers_online: number; keys: [number, number, number, string][] };
+    const snapshot = (exact: number, every: number) =>
+      l.call<Snapshot>("kiln.queue_snapshot($1, $2, $3)", ["snapshot", exact, every]);
+
+    const all = await snapshot(10, 100);
+    assert.equal(all.workers_online, 1);
+    assert.deepEqual(
+      all.keys.map(([ahead, priority, , id]) => [ahead, priority, id]),
+      [
+        [0, 10, urgent.job.id],
+        [1, 0, first.job.id],
+        [2, 0, second.job.id],
+        [3, 0, later.job.id],
+      ],
+      "the retrying job is not claimable yet, and another type's job is not in this queue",
+    );
+    const [{ us }] = await l.db.query<{ us: string }>(
+      "select (extract(epoch from run_after) * 1000000)::bigint::text as us from public.jobs where id = $1",
+      [first.job.id],
+    );
+    assert.equal(String(all.keys[1][2]), us, "run_after in whole microseconds");
+    // One exact key, then every second one: aheads 0, 2.
+    assert.deepEqual(
+      (await snapshot(1, 2)).keys.map(([ahead]) => ahead),
+      [0, 2],
+    );
   });
 });
 describe("notifications", () => {

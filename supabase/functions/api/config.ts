@@ -31,6 +31,11 @@ export const ApiConfigSchema = FunctionEnv.extend({
    * keeps working there this long; the isolate that revokes it forgets it at once.
    */
   KILN_API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(5),
+  /**
+   * How old a queue position may be (ms; 0 = counted for every request). Positions come from a per-isolate
+   * snapshot of each type's claim order, refreshed when older than this.
+   */
+  KILN_QUEUE_POSITION_MAX_AGE_MS: z.coerce.number().int().min(0).default(1000),
   /** How long an Upstash check may take before the request is let through (fail open, with a log line). */
   KILN_RATE_LIMIT_TIMEOUT_MS: positiveInt.default(500),
   /** Signed output URLs last this long. */

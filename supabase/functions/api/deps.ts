@@ -12,6 +12,7 @@ import type { Authenticator } from "./auth/require_auth.ts";
 import { jwtVerifier } from "./auth/verify_jwt.ts";
 import { type ApiConfig, parseApiConfig } from "./config.ts";
 import { type LogLine, stdoutLog } from "./http/request_context.ts";
+import { type QueuePositions, queuePositions } from "./jobs/queue_positions.ts";
 import { postgresLimiter } from "./rate_limit/postgres_limiter.ts";
 import type { RateLimiter } from "./rate_limit/rate_limiter.ts";
 import { upstashLimiter } from "./rate_limit/upstash_limiter.ts";
@@ -21,6 +22,8 @@ export interface ApiDeps {
   sql: postgres.Sql;
   auth: Authenticator;
   limiter: RateLimiter;
+  /** Places jobs in their queues (per-isolate snapshots of the claim order). */
+  positions: QueuePositions;
   /** Answers webhook hosts for the SSRF check at registration (the system's DNS; tests pass their own). */
   resolver: HostResolver;
   startedAt: number;
@@ -64,6 +67,7 @@ export function apiDeps(
     sql,
     auth: { sql, keyCache: apiKeyCache(config.KILN_API_KEY_CACHE_SECONDS * 1000), verifyJwt, rateLimits },
     limiter,
+    positions: queuePositions(sql, { maxAgeMs: config.KILN_QUEUE_POSITION_MAX_AGE_MS }),
     resolver: overrides.resolver ?? systemResolver,
     startedAt: Date.now(),
     version: KILN_VERSION,

@@ -41,6 +41,6 @@ export function registerJobsCancel(app: ApiApp, deps: ApiDeps): void {
     const owner = c.get("principal").userId;
     await deps.sql`select kiln.cancel_job(${id}, ${owner})`;
     kickDispatch(deps.config);
-    return c.json(await loadJob(deps.sql, id, owner), 200);
+    return c.json(await loadJob(deps, id, owner), 200);
   });
 }

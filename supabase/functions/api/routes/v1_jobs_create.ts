@@ -17,7 +17,7 @@ import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
 import { checkJobParams, invalid, webhookProblem } from "../jobs/job_params.ts";
-import { jobView, loadJob, type QueueInfo } from "../jobs/job_view.ts";
+import { jobView, loadJob } from "../jobs/job_view.ts";
 import { preferredWait, waitForJob } from "../jobs/prefer_wait.ts";
 import { requestHash } from "../jobs/request_hash.ts";
 
@@ -95,8 +95,7 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     const checked = await checkJobParams(deps.sql, principal.userId, body);
     const key = headers["idempotency-key"] ?? null;
     const json = (value: Record<string, unknown>) => deps.sql.json(value as postgres.JSONValue);
-    // create_job answers with the queue too: no second round trip unless the caller waits.
-    const [{ result }] = await deps.sql<{ result: { job: JobSummary; replayed: boolean; queue: QueueInfo } }[]>`
+    const [{ result }] = await deps.sql<{ result: { job: JobSummary; replayed: boolean } }[]>`
       select kiln.create_job(
         p_owner_id => ${principal.userId}, p_type => ${body.type}, p_params => ${json(checked.params)},
         p_cost => ${checked.cost}, p_api_key_id => ${principal.apiKeyId ?? null},
@@ -110,7 +109,8 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     if (!result.replayed) kickDispatch(deps.config);
     const wait = preferredWait(headers.prefer);
     const ended = wait === undefined ? false : await waitForJob(deps.sql, id, wait);
-    const job = wait === undefined ? jobView(result.job, result.queue) : await loadJob(deps.sql, id, principal.userId);
+    const job =
+      wait === undefined ? await jobView(deps.positions, result.job) : await loadJob(deps, id, principal.userId);
     c.header("Location", jobLocation(c.req.path, id));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     if (wait === undefined) return c.json(job, 201);

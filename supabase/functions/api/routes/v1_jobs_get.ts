@@ -35,6 +35,6 @@ export function registerJobsGet(app: ApiApp, deps: ApiDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const { include } = c.req.valid("query");
-    return c.json(await loadJob(deps.sql, id, c.get("principal").userId, { events: include === "events" }), 200);
+    return c.json(await loadJob(deps, id, c.get("principal").userId, { events: include === "events" }), 200);
   });
 }

@@ -1,0 +1,119 @@
+/** Queue positions from per-isolate snapshots: the key arithmetic, and positions against a real queue. */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import postgres from "postgres";
+import type { JobSummary } from "../../../../shared/api/job_schema.ts";
+import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
+import { onlineWorker } from "../testing/job_fixtures.ts";
+import { epochMicros, jobsAhead, queuePositions } from "./queue_positions.ts";
+
+describe("epochMicros", () => {
+  it("keeps every microsecond of a Postgres timestamp, whatever its zone", () => {
+    const ms = Date.parse("2026-11-23T23:59:54Z");
+    assert.equal(epochMicros("2026-11-23T23:59:54.123456+00:00"), ms * 1000 + 123456);
+    assert.equal(epochMicros("2026-11-23T23:59:54.1+00:00"), ms * 1000 + 100000);
+    assert.equal(epochMicros("2026-11-23T23:59:54Z"), ms * 1000);
+    assert.equal(epochMicros("2026-11-24T01:59:54.000007+02:00"), ms * 1000 + 7);
+    assert.equal(epochMicros("2026-11-24T01:59:54.000007+02"), ms * 1000 + 7);
+    assert.throws(() => epochMicros("yesterday"), /not a timestamp/);
+  });
+});
+
+describe("jobsAhead", () => {
+  const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+  it("counts keys claimed first: higher priority, then earlier, then lower id", () => {
+    const keys: [number, number, number, string][] = [
+      [0, 5, 100, id(9)],
+      [1, 0, 100, id(1)],
+      [2, 0, 100, id(3)],
+      [3, 0, 200, id(0)],
+    ];
+    assert.equal(jobsAhead(keys, 9, 999, id(0)), 0, "a higher priority goes first");
+    assert.equal(jobsAhead(keys, 0, 100, id(1)), 1, "a job in the snapshot does not count itself");
+    assert.equal(jobsAhead(keys, 0, 100, id(2)), 2);
+    assert.equal(jobsAhead(keys, 0, 150, id(0)), 3);
+    assert.equal(jobsAhead(keys, 0, 300, id(0)), 4, "a job created since goes behind the rest");
+    assert.equal(jobsAhead(keys, -1, 0, id(0)), 4, "a lower priority goes last");
+    assert.equal(jobsAhead([], 0, 0, id(0)), 0);
+  });
+
+  it("gives the lower bound between two sampled keys", () => {
+    // Exact to 2, then every 100th: the job between aheads 100 and 200 has at least 101 ahead.
+    const keys: [number, number, number, string][] = [
+      [0, 0, 1, id(0)],
+      [1, 0, 2, id(0)],
+      [100, 0, 101, id(0)],
+      [200, 0, 201, id(0)],
+    ];
+    assert.equal(jobsAhead(keys, 0, 150, id(0)), 101);
+    assert.equal(jobsAhead(keys, 0, 500, id(0)), 201);
+  });
+});
+
+describe("queuePositions", () => {
+  let h: ApiHarness;
+  let sql: postgres.Sql;
+  before(async () => {
+    h = await startApiHarness();
+    sql = postgres(h.target.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+  });
+  after(async () => {
+    await sql.end();
+    await h.close();
+  });
+
+  const create = async (owner: string, type: string, priority = 0): Promise<JobSummary> => {
+    const [{ result }] = await h.sql<{ result: { job: JobSummary } }[]>`
+      select kiln.create_job(p_owner_id => ${owner}, p_type => ${type}, p_params => '{}', p_cost => 1,
+                             p_priority => ${priority}) as result`;
+    return result.job;
+  };
+  const reload = async (job: JobSummary): Promise<JobSummary> => {
+    const [{ summary }] = await h.sql<{ summary: JobSummary }[]>`
+      select kiln.job_summary(j) as summary from public.jobs j where j.id = ${job.id}`;
+    return summary;
+  };
+
+  it("places queued jobs in claim order, as of a snapshot at most maxAgeMs old", async () => {
+    const type = `pos_${randomUUID().slice(0, 8)}`;
+    const user = await h.user();
+    await onlineWorker(h.sql, [type]);
+    const first = await create(user.id, type);
+    const second = await create(user.id, type);
+    const urgent = await create(user.id, type, 10);
+    const positions = queuePositions(sql, { maxAgeMs: 300 });
+    const at = async (job: JobSummary) => (await positions.of(job)).position;
+    assert.deepEqual(await positions.of(urgent), { position: 1, workers_online: 1 });
+    assert.equal(await at(first), 2);
+    assert.equal(await at(second), 3);
+
+    // Within maxAgeMs the snapshot stands: a new job goes behind the jobs it holds, a claimed job still counts.
+    const third = await create(user.id, type);
+    await h.sql`update public.jobs set status = 'canceled', finished_at = now() where id = ${urgent.id}`;
+    assert.equal(await at(third), 4);
+    assert.equal(await at(first), 2);
+    assert.equal(await at(await reload(urgent)), null, "a job that is not queued has no position");
+
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal(await at(first), 1, "refreshed once maxAgeMs passed");
+    assert.equal(await at(third), 3);
+  });
+
+  it("counts for every request with maxAgeMs 0; otherwise concurrent requests agree on one snapshot", async () => {
+    const type = `pos_${randomUUID().slice(0, 8)}`;
+    const user = await h.user();
+    const jobs = [await create(user.id, type), await create(user.id, type)];
+    const exact = queuePositions(sql, { maxAgeMs: 0 });
+    assert.deepEqual(await exact.of(jobs[1]), { position: 2, workers_online: 0 });
+    await onlineWorker(h.sql, [type]);
+    await h.sql`update public.jobs set status = 'canceled', finished_at = now() where id = ${jobs[0].id}`;
+    assert.deepEqual(await exact.of(jobs[1]), { position: 1, workers_online: 1 });
+
+    const cached = queuePositions(sql, { maxAgeMs: 60_000 });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => cached.of(jobs[1])));
+    assert.ok(answers.every((a) => a.position === 1));
+    const late = await create(user.id, type);
+    assert.equal((await cached.of(late)).position, 2);
+  });
+});

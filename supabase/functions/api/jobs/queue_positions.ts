@@ -1,0 +1,113 @@
+/**
+ * Where a job stands in its type's queue, placed in a per-isolate snapshot of the claim order
+ * (kiln.queue_snapshot) instead of counted on every request: counting visits every job ahead, which made a poll
+ * of a job deep in the queue cost O(depth). A snapshot is at most `maxAgeMs` old (0: taken for every request, so
+ * exact), and never refreshed more often than 20 × what its query cost the server, so a very deep queue costs Postgres at most
+ * ~5% of one connection per type and isolate. Concurrent requests for one type share one refresh.
+ *
+ * A position is exact (as of the snapshot) among the first EXACT_KEYS jobs and within SAMPLE_EVERY beyond; a job
+ * created since the snapshot is placed among the jobs it held.
+ */
+import type postgres from "postgres";
+import type { JobSummary } from "../../../../shared/api/job_schema.ts";
+
+/** How many keys at the front of a queue the snapshot holds exactly; beyond, one in SAMPLE_EVERY. */
+export const EXACT_KEYS = 10_000;
+export const SAMPLE_EVERY = 100;
+/** A refresh waits at least this many times its last query's duration. */
+const REFRESH_COST_FACTOR = 20;
+
+/** Where a job stands: its place among claimable jobs of its type (null unless queued), and who can run it. */
+export interface QueueInfo {
+  position: number | null;
+  workers_online: number;
+}
+
+/** A claimable job's place in the claim order: [jobs ahead of it, priority, run_after (µs), id]. */
+type QueueKey = [ahead: number, priority: number, runAfterUs: number, id: string];
+
+interface Snapshot {
+  takenAt: number;
+  /** What the snapshot's query cost the server (ms). */
+  costMs: number;
+  workersOnline: number;
+  /** Claim order: priority descending, then run_after, then id. */
+  keys: QueueKey[];
+}
+
+export interface QueuePositions {
+  /** `job`'s place in its type's queue and the workers online for its type. */
+  of(job: Pick<JobSummary, "id" | "type" | "status" | "priority" | "run_after">): Promise<QueueInfo>;
+}
+
+/** Microseconds since the epoch of a Postgres JSON timestamp ("2026-11-23T23:59:54.123456+00:00"). */
+export function epochMicros(timestamp: string): number {
+  const match = /^([^.]+?)(?:\.(\d{1,6}))?(Z|[+-]\d\d(?::?\d\d)?)$/.exec(timestamp);
+  if (!match) throw new Error(`not a timestamp: ${timestamp}`);
+  const [, seconds, fraction = "", zone] = match;
+  const whole = Date.parse(`${seconds}${zone.length === 3 ? `${zone}:00` : zone}`);
+  if (Number.isNaN(whole)) throw new Error(`not a timestamp: ${timestamp}`);
+  return whole * 1000 + Number(fraction.padEnd(6, "0"));
+}
+
+/** Whether key `a` is claimed before the job (priority, runAfterUs, id). */
+function before(a: QueueKey, priority: number, runAfterUs: number, id: string): boolean {
+  if (a[1] !== priority) return a[1] > priority;
+  if (a[2] !== runAfterUs) return a[2] < runAfterUs;
+  return a[3] < id;
+}
+
+/** How many jobs of `keys` are claimed before the job: exact among consecutive keys, else the sampled bound. */
+export function jobsAhead(keys: QueueKey[], priority: number, runAfterUs: number, id: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (before(keys[mid], priority, runAfterUs, id)) low = mid + 1;
+    else high = mid;
+  }
+  return low === 0 ? 0 : keys[low - 1][0] + 1;
+}
+
+/** Queue positions from snapshots of `sql`'s queues, each at most `maxAgeMs` old. */
+export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number }): QueuePositions {
+  const snapshots = new Map<string, Snapshot>();
+  const refreshing = new Map<string, Promise<Snapshot>>();
+
+  const take = async (type: string): Promise<Snapshot> => {
+    const [{ snapshot }] = await sql<{ snapshot: { workers_online: number; cost_ms: number; keys: QueueKey[] } }[]>`
+      select kiln.queue_snapshot(${type}, ${EXACT_KEYS}, ${SAMPLE_EVERY}) as snapshot`;
+    const taken = {
+      takenAt: Date.now(),
+      costMs: snapshot.cost_ms,
+      workersOnline: snapshot.workers_online,
+      keys: snapshot.keys,
+    };
+    snapshots.set(type, taken);
+    return taken;
+  };
+
+  const current = (type: string): Promise<Snapshot> => {
+    // Exact mode: a request that joined a refresh begun before it could miss a change made just before it.
+    if (options.maxAgeMs === 0) return take(type);
+    const held = snapshots.get(type);
+    if (held && Date.now() - held.takenAt < Math.max(options.maxAgeMs, held.costMs * REFRESH_COST_FACTOR)) {
+      return Promise.resolve(held);
+    }
+    let refresh = refreshing.get(type);
+    if (!refresh) {
+      refresh = take(type).finally(() => refreshing.delete(type));
+      refreshing.set(type, refresh);
+    }
+    return refresh;
+  };
+
+  return {
+    async of(job) {
+      const snapshot = await current(job.type);
+      const position =
+        job.status === "queued" ? jobsAhead(snapshot.keys, job.priority, epochMicros(job.run_after), job.id) + 1 : null;
+      return { position, workers_online: snapshot.workersOnline };
+    },
+  };
+}
