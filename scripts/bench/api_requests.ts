@@ -4,15 +4,20 @@
  * function's entry point under Deno. Each client has its own account and key (creates for one account
  * serialize on its profile row, which is not what this measures) and its own forwarded address (one IP
  * budget each). Rate limits are raised so nothing is refused; the Postgres limiter still counts every request.
+ *
+ * The yardstick row is this machine's ceiling for the GET row: the same clients polling the same jobs on a bare
+ * Hono app that only reads the job (the API's own query), with no auth, limits, validation or queue position.
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { Hono } from "hono";
 import { newApp } from "../../supabase/functions/api/app.ts";
 import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
-import { apiDeps } from "../../supabase/functions/api/deps.ts";
+import { apiDeps, functionPool } from "../../supabase/functions/api/deps.ts";
+import { uuidLiteral } from "../../supabase/functions/api/jobs/uuid_literal.ts";
 import { startDenoApi } from "../../supabase/functions/api/testing/deno_server.ts";
 import type { Database } from "../db/database.ts";
-import { type HttpCall, httpLoad } from "./http_load.ts";
+import { type HttpCall, type HttpLoadResult, httpLoad } from "./http_load.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
 import { createOwners, resetJobs } from "./setup.ts";
 import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
@@ -39,8 +44,32 @@ async function createKeys(db: Database, owners: string[]): Promise<string[]> {
   return keys;
 }
 
-/** Create and get rows for the API at `url`, labelled `host`. */
-async function measure(url: string, host: string, keys: string[]): Promise<BenchRow[]> {
+/** `url` serving `app` on loopback under Node while `work` runs. */
+async function served<T>(fetch: (request: Request) => Response | Promise<Response>, work: (url: string) => Promise<T>) {
+  const server = serve({ fetch, port: 0, hostname: "127.0.0.1" });
+  try {
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    return await work(`http://127.0.0.1:${port}`);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The yardstick: a bare app answering GET /api/v1/jobs/:id with the API's job read, nothing else. */
+function bareJobRead(url: string): { fetch: Hono["fetch"]; close(): Promise<void> } {
+  const sql = functionPool({ SUPABASE_DB_URL: url, KILN_DB_POOL_SIZE: clients });
+  const app = new Hono().get("/api/v1/jobs/:id", async (c) => {
+    const [row] = await sql.unsafe<{ job: unknown }[]>(
+      `select kiln.job_summary(j) as job from public.jobs j where j.id = ${uuidLiteral(c.req.param("id"))}`,
+    );
+    return c.json(row.job as Record<string, unknown>);
+  });
+  return { fetch: app.fetch, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Create and get rows for the API at `url`, labelled `host`; the GET calls too, for the yardstick. */
+async function measure(url: string, host: string, keys: string[]): Promise<{ rows: BenchRow[]; gets: HttpCall[][] }> {
   const headers = (i: number, json: boolean): Record<string, string> => ({
     authorization: `Bearer ${keys[i]}`,
     "x-forwarded-for": `198.51.100.${i + 1}`,
@@ -52,26 +81,32 @@ async function measure(url: string, host: string, keys: string[]): Promise<Bench
     calls: keys.map((_, i) => [{ method: "POST", path: "/api/v1/jobs", headers: headers(i, true), body, expect: 201 }]),
     keepBodies: true,
   });
-  const get = await httpLoad({
-    ...plan,
-    calls: create.bodies.map((bodies, i) =>
-      bodies.map((text): HttpCall => {
-        const { id } = JSON.parse(text) as { id: string };
-        return { method: "GET", path: `/api/v1/jobs/${id}`, headers: headers(i, false), expect: 200 };
-      }),
-    ),
-    keepBodies: false,
-  });
-  const line = (what: string, r: typeof create, target: string): BenchRow => ({
-    benchmark: `${what} (${host}, ${clients} clients)`,
+  const gets = create.bodies.map((bodies, i) =>
+    bodies.map((text): HttpCall => {
+      const { id } = JSON.parse(text) as { id: string };
+      return { method: "GET", path: `/api/v1/jobs/${id}`, headers: headers(i, false), expect: 200 };
+    }),
+  );
+  const get = await httpLoad({ ...plan, calls: gets, keepBodies: false });
+  return {
+    rows: [
+      rateLine(`POST /v1/jobs (${host}, ${clients} clients)`, create, "≥ 500 req/s, p99 < 50 ms"),
+      rateLine(`GET /v1/jobs/:id (${host}, ${clients} clients)`, get, "≥ 2,000 req/s"),
+    ],
+    gets,
+  };
+}
+
+function rateLine(benchmark: string, r: HttpLoadResult, target: string): BenchRow {
+  return {
+    benchmark,
     result: [
       formatRate(perSecond(r.count, r.elapsedMs), "req/s"),
       `p50 ${formatMs(percentile(r.samples, 50))}`,
       `p99 ${formatMs(percentile(r.samples, 99))}`,
     ].join(", "),
     target,
-  });
-  return [line("POST /v1/jobs", create, "≥ 500 req/s, p99 < 50 ms"), line("GET /v1/jobs/:id", get, "≥ 2,000 req/s")];
+  };
 }
 
 export const apiSection: BenchSection = {
@@ -92,19 +127,27 @@ export const apiSection: BenchSection = {
     const rows: BenchRow[] = [];
     // Request log lines are dropped under Node, as they are not the server's work; Deno writes them to a pipe.
     const deps = apiDeps(env, () => {});
-    const server = serve({ fetch: newApp(deps).fetch, port: 0, hostname: "127.0.0.1" });
+    let gets: HttpCall[][];
     try {
-      await new Promise((resolve) => server.once("listening", resolve));
-      const { port } = server.address() as AddressInfo;
-      rows.push(...(await measure(`http://127.0.0.1:${port}`, "Node, in-process", keys)));
+      const node = await served(newApp(deps).fetch, (url) => measure(url, "Node, in-process", keys));
+      rows.push(...node.rows);
+      gets = node.gets;
     } finally {
-      await new Promise((resolve) => server.close(resolve));
       await deps.close();
+    }
+    const bare = bareJobRead(ctx.url);
+    try {
+      const ceiling = await served(bare.fetch, (url) =>
+        httpLoad({ baseUrl: url, durationMs, warmupMs: 1000, calls: gets, keepBodies: false }),
+      );
+      rows.push(rateLine(`yardstick: the same GETs on a bare app that only reads the job (Node)`, ceiling, "—"));
+    } finally {
+      await bare.close();
     }
     await resetJobs(ctx.db);
     const deno = await startDenoApi(env);
     try {
-      rows.push(...(await measure(deno.url, "Deno", keys)));
+      rows.push(...(await measure(deno.url, "Deno", keys)).rows);
     } finally {
       await deno.stop();
       await resetJobs(ctx.db);

@@ -1,6 +1,7 @@
 /** POST /v1/jobs over HTTP: creation, params validation, idempotency, refusals and Prefer: wait. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import postgres from "postgres";
 import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
 import { completeJob, onlineWorker } from "../testing/job_fixtures.ts";
 
@@ -175,6 +176,41 @@ describe("POST /v1/jobs", () => {
     await h.sql`update public.profiles set max_active_jobs = 1 where id = ${busy.id}`;
     assert.equal((await h.call("POST", "/v1/jobs", { auth: busy.token, body: txt2img })).status, 201);
     await refused(await h.call("POST", "/v1/jobs", { auth: busy.token, body: txt2img }), 429, "too_many_active_jobs");
+  });
+});
+
+describe("queue wake-ups", () => {
+  it("NOTIFYs kiln_queue once the create has committed; create_job leaves it to a caller that says so", async () => {
+    const listener = postgres(h.target.dbUrl, { max: 1, onnotice: () => {} });
+    const heard: string[] = [];
+    try {
+      await listener.listen("kiln_queue", (payload) => heard.push(payload));
+      const until = async (n: number) => {
+        for (let waited = 0; heard.length < n && waited < 3000; waited += 20) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return heard.length;
+      };
+      const user = await h.user();
+      const response = await h.call("POST", "/v1/jobs", {
+        auth: user.token,
+        body: { type: "upscale", params: { image: "https://example.com/a.png", scale: 2 } },
+      });
+      assert.equal(response.status, 201);
+      assert.equal(await until(1), 1);
+      assert.deepEqual(heard, ["upscale"]);
+
+      const create = (notify: boolean) => h.sql`
+        select kiln.create_job(p_owner_id => ${user.id}, p_type => 'txt2img', p_params => '{}', p_cost => 1,
+                               p_notify => ${notify})`;
+      await create(false);
+      await create(true);
+      assert.equal(await until(2), 2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(heard, ["upscale", "txt2img"], "only the create that kept its NOTIFY sent one");
+    } finally {
+      await listener.end();
+    }
   });
 });
 

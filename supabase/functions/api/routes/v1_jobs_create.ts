@@ -20,6 +20,7 @@ import { checkJobParams, invalid, webhookProblem } from "../jobs/job_params.ts";
 import { jobView, loadJob } from "../jobs/job_view.ts";
 import { preferredWait, waitForJob } from "../jobs/prefer_wait.ts";
 import { requestHash } from "../jobs/request_hash.ts";
+import { wakeClaimers } from "../jobs/wake_claimers.ts";
 
 const Headers = z.object({
   "idempotency-key": z
@@ -103,10 +104,13 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
         p_deadline_seconds => ${body.deadline_s ?? null}, p_idempotency_key => ${key},
         p_request_hash => ${key ? requestHash(body) : null}, p_webhook_url => ${body.webhook ?? null},
         p_webhook_events => ${body.webhook_events ?? null}::text[],
-        p_metadata => ${json(body.metadata ?? {})}) as result`;
+        p_metadata => ${json(body.metadata ?? {})}, p_notify => false) as result`;
     const id = result.job.id;
     // job.queued is in the outbox: a replayed create wrote nothing, and its kick finds nothing to send.
-    if (!result.replayed) kickDispatch(deps.config);
+    if (!result.replayed) {
+      kickDispatch(deps.config);
+      wakeClaimers(deps.sql, body.type, deps.log);
+    }
     const wait = preferredWait(headers.prefer);
     const ended = wait === undefined ? false : await waitForJob(deps.sql, id, wait);
     const job =
