@@ -3,6 +3,7 @@
  * node:util parseArgs whose refusals become one short usage line, and checked conversions of option values.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { UUID_PATTERN } from "../../shared/uuid.ts";
 import { type CliIo, UsageError } from "./cli_io.ts";
 
 export interface Command {
@@ -96,6 +97,6 @@ export function keyValues(name: string, pairs: string[] | undefined): Record<str
 
 /** A job id argument: a UUID, checked here so a typo is a usage error rather than a 422 from the API. */
 export function jobIdArgument(value: string | undefined): string {
-  if (value && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return value;
+  if (value && UUID_PATTERN.test(value)) return value;
   throw new UsageError(`${JSON.stringify(value ?? "")} is not a job id (a UUID such as 0b7e4f3c-2a51-…)`);
 }

@@ -4,11 +4,10 @@
  * no body: whatever runs), GET/POST /queue and GET/POST /history.
  */
 import { randomUUID } from "node:crypto";
+import { UUID_PATTERN } from "../../shared/uuid.ts";
 import { FileStore } from "./file_store.ts";
 import { empty, type Handler, isObject, json, jsonBody } from "./route_context.ts";
 import { validatePrompt } from "./validate_prompt.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const promptError = (type: string, message: string, details = "") => ({
   error: { type, message, details, extra_info: {} },
@@ -21,7 +20,7 @@ export const postPrompt: Handler = async (req, state) => {
   const number = "number" in body ? Number(body.number) : state.queue.number(body.front === true);
   if (!("prompt" in body)) return json(promptError("no_prompt", "No prompt provided", "No prompt provided"), 400);
   const given = body.prompt_id === undefined || body.prompt_id === null ? undefined : String(body.prompt_id);
-  const promptId = given === undefined ? randomUUID() : UUID.test(given) ? given.toLowerCase() : given;
+  const promptId = given === undefined ? randomUUID() : UUID_PATTERN.test(given) ? given.toLowerCase() : given;
   if (state.queue.has(promptId)) {
     return json(promptError("duplicate_prompt_id", `Prompt ID ${promptId} is already queued or in history`), 409);
   }

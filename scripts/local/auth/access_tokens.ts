@@ -3,6 +3,7 @@
  * GoTrue makes on a Bearer token before it serves /user or /logout.
  */
 import { decodeJwt, errors as joseErrors } from "jose";
+import { UUID_PATTERN } from "../../../shared/uuid.ts";
 import type { StackContext } from "../stack_context.ts";
 import { AuthError, badRequest, forbidden } from "./errors.ts";
 import type { SessionGrant } from "./sessions.ts";
@@ -11,7 +12,6 @@ import { findUserById, type UserRow, userJson } from "./users.ts";
 
 /** `[auth] jwt_expiry` of supabase start. */
 const ACCESS_TOKEN_SECONDS = 3600;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** GoTrue's AccessTokenResponse: what signup and every token grant answer. */
 export async function sessionResponse(ctx: StackContext, user: UserRow, grant: SessionGrant) {
@@ -73,12 +73,12 @@ export async function authenticate(ctx: StackContext, authorization: string | un
   }
   const sub = claims.sub;
   if (typeof sub !== "string" || sub === "") throw forbidden("bad_jwt", "invalid claim: missing sub claim");
-  if (!UUID.test(sub)) throw badRequest("bad_jwt", "invalid claim: sub claim must be a UUID");
+  if (!UUID_PATTERN.test(sub)) throw badRequest("bad_jwt", "invalid claim: sub claim must be a UUID");
   const user = await findUserById(ctx.sql, sub);
   if (!user) throw forbidden("user_not_found", "User from sub claim in JWT does not exist");
   const sessionId = typeof claims.session_id === "string" && claims.session_id !== "" ? claims.session_id : undefined;
   if (sessionId === undefined) return { user };
-  if (!UUID.test(sessionId)) throw forbidden("bad_jwt", "invalid claim: session_id claim must be a UUID");
+  if (!UUID_PATTERN.test(sessionId)) throw forbidden("bad_jwt", "invalid claim: session_id claim must be a UUID");
   if (!(await sessionExists(ctx.sql, sessionId))) {
     throw forbidden("session_not_found", "Session from session_id claim in JWT does not exist");
   }

@@ -8,10 +8,9 @@ import { KilnError } from "../../../../shared/errors.ts";
 import { UPLOAD_REF } from "../../../../shared/job_types/fields.ts";
 import { JOB_TYPE_DEFINITIONS, type JobType } from "../../../../shared/job_types/index.ts";
 import type { StoredWorkflow } from "../../../../shared/job_types/workflow_bindings.ts";
+import { UUID_PATTERN } from "../../../../shared/uuid.ts";
 import { fieldErrors } from "../http/errors.ts";
 import { uploadPath } from "../storage/buckets.ts";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Throws 422 validation_failed with `details` {field path: message}. */
 export function invalid(details: Record<string, string>): never {
@@ -67,7 +66,7 @@ export async function checkJobParams(
   if (typeof fromParams === "string" && body.workflow_id && body.workflow_id !== fromParams) {
     invalid({ workflow_id: "workflow_id must be the same as params.workflow_id (or left out)" });
   }
-  const workflowId = typeof fromParams === "string" && UUID.test(fromParams) ? fromParams : body.workflow_id;
+  const workflowId = typeof fromParams === "string" && UUID_PATTERN.test(fromParams) ? fromParams : body.workflow_id;
   const field = definition.usesWorkflow ? "params.workflow_id" : "workflow_id";
   let workflow: StoredWorkflow | undefined;
   if (workflowId) {
