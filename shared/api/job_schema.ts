@@ -66,11 +66,11 @@ export const JobEvent = z
 
 export const Job = JobSummary.extend({
   queue: z.object({
-    position: z
-      .number()
-      .int()
-      .nullable()
-      .openapi({ description: "1 = next of its type to be claimed; null unless queued.", example: 1 }),
+    position: z.number().int().nullable().openapi({
+      description:
+        "1 = next of its type to be claimed; null unless queued. Up to a second old (a per-isolate snapshot of the claim order); exact for the first 10,000 of a type, within 100 beyond.",
+      example: 1,
+    }),
     workers_online: z.number().int().openapi({ description: "Online workers that can run this job's type." }),
   }),
   warnings: z.array(z.string()).openapi({
