@@ -125,8 +125,11 @@ export const apiSection: BenchSection = {
       KILN_DB_POOL_SIZE: String(clients),
     };
     const rows: BenchRow[] = [];
-    // Request log lines are dropped under Node, as they are not the server's work; Deno writes them to a pipe.
-    const deps = apiDeps(env, () => {});
+    // Each request's log line is formatted, as the server would, then dropped (Deno's go to /dev/null): whatever
+    // reads the logs is not the server's work.
+    const deps = apiDeps(env, (entry) => {
+      JSON.stringify(entry);
+    });
     let gets: HttpCall[][];
     try {
       const node = await served(newApp(deps).fetch, (url) => measure(url, "Node, in-process", keys));
