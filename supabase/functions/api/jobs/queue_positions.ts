@@ -1,9 +1,10 @@
 /**
  * Where a job stands in its type's queue, placed in a per-isolate snapshot of the claim order
  * (kiln.queue_snapshot) instead of counted on every request: counting visits every job ahead, which made a poll
- * of a job deep in the queue cost O(depth). A snapshot is at most `maxAgeMs` old (0: taken for every request, so
- * exact), and never refreshed more often than 20 × what its query cost the server, so a very deep queue costs Postgres at most
- * ~5% of one connection per type and isolate. Concurrent requests for one type share one refresh.
+ * of a job deep in the queue cost O(depth). A snapshot is used until it is `maxAgeMs` old, or 40 × what its query
+ * cost the server if that is longer, and refreshed in the background from half that age: under steady traffic no
+ * request waits for one, and a very deep queue costs Postgres at most ~5% of one connection per type and isolate.
+ * Concurrent requests for one type share one refresh. `maxAgeMs` 0 takes a snapshot for every request (exact).
  *
  * A position is exact (as of the snapshot) among the first EXACT_KEYS jobs and within SAMPLE_EVERY beyond; a job
  * created since the snapshot is placed among the jobs it held.
@@ -14,8 +15,8 @@ import type { JobSummary } from "../../../../shared/api/job_schema.ts";
 /** How many keys at the front of a queue the snapshot holds exactly; beyond, one in SAMPLE_EVERY. */
 export const EXACT_KEYS = 10_000;
 export const SAMPLE_EVERY = 100;
-/** A refresh waits at least this many times its last query's duration. */
-const REFRESH_COST_FACTOR = 20;
+/** A snapshot lasts at least this many times what it cost (its background refresh starts at half that). */
+const REFRESH_COST_FACTOR = 40;
 
 /** Where a job stands: its place among claimable jobs of its type (null unless queued), and who can run it. */
 export interface QueueInfo {
@@ -87,19 +88,26 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
     return taken;
   };
 
+  /** The refresh of `type` in flight, or a new one. A failure reaches whoever awaits it, and no one else. */
+  const refresh = (type: string): Promise<Snapshot> => {
+    let running = refreshing.get(type);
+    if (!running) {
+      running = take(type).finally(() => refreshing.delete(type));
+      running.catch(() => {});
+      refreshing.set(type, running);
+    }
+    return running;
+  };
+
   const current = (type: string): Promise<Snapshot> => {
     // Exact mode: a request that joined a refresh begun before it could miss a change made just before it.
     if (options.maxAgeMs === 0) return take(type);
     const held = snapshots.get(type);
-    if (held && Date.now() - held.takenAt < Math.max(options.maxAgeMs, held.costMs * REFRESH_COST_FACTOR)) {
-      return Promise.resolve(held);
-    }
-    let refresh = refreshing.get(type);
-    if (!refresh) {
-      refresh = take(type).finally(() => refreshing.delete(type));
-      refreshing.set(type, refresh);
-    }
-    return refresh;
+    const age = held ? Date.now() - held.takenAt : Number.POSITIVE_INFINITY;
+    const due = held ? Math.max(options.maxAgeMs, held.costMs * REFRESH_COST_FACTOR) : 0;
+    // Refreshed in the background from half its age, so under steady traffic no request waits for a snapshot.
+    if (age >= due / 2) void refresh(type);
+    return held && age < due ? Promise.resolve(held) : refresh(type);
   };
 
   return {
