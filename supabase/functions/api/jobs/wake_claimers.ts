@@ -6,7 +6,7 @@
  * their next backstop poll (1 s), and Realtime subscribers were told inside the create.
  */
 import type postgres from "postgres";
-import { QUEUE_CHANNEL } from "../../workers/queue/queue_wakeups.ts";
+import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
 import type { LogLine } from "../http/request_context.ts";
 
 export function wakeClaimers(sql: postgres.Sql, type: string, log: LogLine): void {

@@ -6,9 +6,9 @@
  * transaction pooler, say, where long polls then simply poll). Push is a hint; the claim is the truth.
  */
 import postgres from "postgres";
+import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
 import type { LogLine } from "../../api/http/request_context.ts";
 
-export const QUEUE_CHANNEL = "kiln_queue";
 /** The longest a long poll waits between two claims without a NOTIFY. */
 export const BACKSTOP_MS = 1000;
 
