@@ -13,6 +13,7 @@ import { jwtVerifier } from "./auth/verify_jwt.ts";
 import { type ApiConfig, parseApiConfig } from "./config.ts";
 import { type LogLine, stdoutLog } from "./http/request_context.ts";
 import { type QueuePositions, queuePositions } from "./jobs/queue_positions.ts";
+import { claimerWaker, type WakeClaimers } from "./jobs/wake_claimers.ts";
 import { postgresLimiter } from "./rate_limit/postgres_limiter.ts";
 import type { RateLimiter } from "./rate_limit/rate_limiter.ts";
 import { upstashLimiter } from "./rate_limit/upstash_limiter.ts";
@@ -24,6 +25,8 @@ export interface ApiDeps {
   limiter: RateLimiter;
   /** Places jobs in their queues (per-isolate snapshots of the claim order). */
   positions: QueuePositions;
+  /** NOTIFYs long-polling claimers of a type after a create commits (coalesced per type). */
+  wakeClaimers: WakeClaimers;
   /** Answers webhook hosts for the SSRF check at registration (the system's DNS; tests pass their own). */
   resolver: HostResolver;
   startedAt: number;
@@ -68,6 +71,7 @@ export function apiDeps(
     auth: { sql, keyCache: apiKeyCache(config.KILN_API_KEY_CACHE_SECONDS * 1000), verifyJwt, rateLimits },
     limiter,
     positions: queuePositions(sql, { maxAgeMs: config.KILN_QUEUE_POSITION_MAX_AGE_MS }),
+    wakeClaimers: claimerWaker(sql, log),
     resolver: overrides.resolver ?? systemResolver,
     startedAt: Date.now(),
     version: KILN_VERSION,

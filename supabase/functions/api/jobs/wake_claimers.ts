@@ -4,13 +4,37 @@
  * through the commit's WAL flush and make every create wait for the one before it (migration
  * 20261123001900_queue_snapshot.sql). Sent without waiting; if it fails, waiting claims still find the job at
  * their next backstop poll (1 s), and Realtime subscribers were told inside the create.
+ *
+ * Wake-ups for one type coalesce: while its NOTIFY is in flight, further creates of that type ask for one more,
+ * sent when it returns. Every create is still followed by a NOTIFY sent after its commit, and a burst of creates
+ * costs Postgres two statements instead of one each.
  */
 import type postgres from "postgres";
 import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
 import type { LogLine } from "../http/request_context.ts";
 
-export function wakeClaimers(sql: postgres.Sql, type: string, log: LogLine): void {
-  sql.notify(QUEUE_CHANNEL, type).catch((error: unknown) => {
-    log({ level: "warn", msg: "queue wake-up failed", error: String(error).slice(0, 200) });
-  });
+/** Wakes the claimers of a job type; never throws. */
+export type WakeClaimers = (type: string) => void;
+
+export function claimerWaker(sql: postgres.Sql, log: LogLine): WakeClaimers {
+  /** Types with a NOTIFY in flight, and whether another create asked for one since it was sent. */
+  const inFlight = new Map<string, boolean>();
+  const wake = (type: string): void => {
+    if (inFlight.has(type)) {
+      inFlight.set(type, true);
+      return;
+    }
+    inFlight.set(type, false);
+    sql
+      .notify(QUEUE_CHANNEL, type)
+      .catch((error: unknown) => {
+        log({ level: "warn", msg: "queue wake-up failed", error: String(error).slice(0, 200) });
+      })
+      .finally(() => {
+        const again = inFlight.get(type);
+        inFlight.delete(type);
+        if (again) wake(type);
+      });
+  };
+  return wake;
 }

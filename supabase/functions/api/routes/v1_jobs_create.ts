@@ -20,7 +20,6 @@ import { checkJobParams, invalid, webhookProblem } from "../jobs/job_params.ts";
 import { jobView, loadJob } from "../jobs/job_view.ts";
 import { preferredWait, waitForJob } from "../jobs/prefer_wait.ts";
 import { requestHash } from "../jobs/request_hash.ts";
-import { wakeClaimers } from "../jobs/wake_claimers.ts";
 
 const Headers = z.object({
   "idempotency-key": z
@@ -109,7 +108,7 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     // job.queued is in the outbox: a replayed create wrote nothing, and its kick finds nothing to send.
     if (!result.replayed) {
       kickDispatch(deps.config);
-      wakeClaimers(deps.sql, body.type, deps.log);
+      deps.wakeClaimers(body.type);
     }
     const wait = preferredWait(headers.prefer);
     const ended = wait === undefined ? false : await waitForJob(deps.sql, id, wait);
