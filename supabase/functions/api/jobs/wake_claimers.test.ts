@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
 import type { LogLine } from "../http/request_context.ts";
 import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
+import { listenToQueue } from "../testing/queue_listener.ts";
 import { claimerWaker } from "./wake_claimers.ts";
 
 let h: ApiHarness;
@@ -18,10 +19,8 @@ const settle = () => sleep(200);
 
 describe("claimerWaker", () => {
   it("folds the wake-ups asked for while one is in flight into one more, per type", async () => {
-    const listener = postgres(h.target.dbUrl, { max: 1, onnotice: () => {} });
-    const heard: string[] = [];
+    const { heard, close } = await listenToQueue(h.target.dbUrl);
     try {
-      await listener.listen("kiln_queue", (payload) => heard.push(payload));
       const wake = claimerWaker(h.sql, quiet);
       for (let i = 0; i < 10; i++) wake("txt2img");
       wake("upscale");
@@ -35,7 +34,7 @@ describe("claimerWaker", () => {
       await settle();
       assert.equal(heard.filter((type) => type === "txt2img").length, 3, "once settled, a create sends again");
     } finally {
-      await listener.end();
+      await close();
     }
   });
 

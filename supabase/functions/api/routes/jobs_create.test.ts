@@ -1,9 +1,9 @@
 /** POST /v1/jobs over HTTP: creation, params validation, idempotency, refusals and Prefer: wait. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import postgres from "postgres";
 import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
 import { completeJob, onlineWorker } from "../testing/job_fixtures.ts";
+import { listenToQueue } from "../testing/queue_listener.ts";
 
 let h: ApiHarness;
 before(async () => {
@@ -181,16 +181,8 @@ describe("POST /v1/jobs", () => {
 
 describe("queue wake-ups", () => {
   it("NOTIFYs kiln_queue once the create has committed; create_job leaves it to a caller that says so", async () => {
-    const listener = postgres(h.target.dbUrl, { max: 1, onnotice: () => {} });
-    const heard: string[] = [];
+    const { heard, until, close } = await listenToQueue(h.target.dbUrl);
     try {
-      await listener.listen("kiln_queue", (payload) => heard.push(payload));
-      const until = async (n: number) => {
-        for (let waited = 0; heard.length < n && waited < 3000; waited += 20) {
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        return heard.length;
-      };
       const user = await h.user();
       const response = await h.call("POST", "/v1/jobs", {
         auth: user.token,
@@ -209,7 +201,7 @@ describe("queue wake-ups", () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.deepEqual(heard, ["upscale", "txt2img"], "only the create that kept its NOTIFY sent one");
     } finally {
-      await listener.end();
+      await close();
     }
   });
 });
