@@ -51,14 +51,20 @@ export async function finishedJob(
 /**
  * Makes the pending deliveries of `scope` due now, instead of waiting for their retry: those of an endpoint, or
  * of an owner (both targets), or every one. Deliveries out for sending keep their lease: only those whose last
- * attempt is recorded (or that were never tried) move.
+ * attempt is recorded (or that were never tried) move. Rows are locked in id order, so that callers running at once
+ * (the order test's dispatcher loops) wait for each other instead of deadlocking, as two plain UPDATEs whose plans
+ * visit the rows in different orders can.
  */
 export async function makeDue(db: Queryable, scope: { endpoint?: string; owner?: string } = {}): Promise<void> {
   await db.query(
     `update public.webhook_deliveries d set next_attempt_at = now()
-      where d.status = 'pending' and ($1::uuid is null or d.endpoint_id = $1) and ($2::uuid is null or d.owner_id = $2)
-        and (d.attempts = 0 or exists (select 1 from public.webhook_attempts a
-                                        where a.delivery_id = d.id and a.attempt = d.attempts))`,
+      where d.id in (
+        select p.id from public.webhook_deliveries p
+         where p.status = 'pending' and ($1::uuid is null or p.endpoint_id = $1) and ($2::uuid is null or p.owner_id = $2)
+           and (p.attempts = 0 or exists (select 1 from public.webhook_attempts a
+                                           where a.delivery_id = p.id and a.attempt = p.attempts))
+         order by p.id
+           for update)`,
     [scope.endpoint ?? null, scope.owner ?? null],
   );
 }
