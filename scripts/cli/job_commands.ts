@@ -97,6 +97,9 @@ export const cancelCommand: Command = {
   },
 };
 
+/** The flags of `outputs` and `wait`: where the outputs go, and JSON instead of text. */
+const OUT_AND_JSON = { out: { type: "string", short: "o" }, json: { type: "boolean" } } as const;
+
 const OUTPUTS_HELP = `Usage: kiln outputs <job id> [--out <folder>] [--json]
 
 Saves a job's outputs (GET /v1/jobs/:id/outputs gives signed URLs), checking each file's size and SHA-256.
@@ -109,8 +112,7 @@ export const outputsCommand: Command = {
   summary: "save a job's outputs into a folder",
   help: OUTPUTS_HELP,
   async run(args, io) {
-    const options = { out: { type: "string", short: "o" }, json: { type: "boolean" } } as const;
-    const { values, positionals, help } = parseCommandArgs(args, options, ONE_JOB);
+    const { values, positionals, help } = parseCommandArgs(args, OUT_AND_JSON, ONE_JOB);
     if (help) return printHelp(io, OUTPUTS_HELP);
     const id = jobIdArgument(positionals[0]);
     const folder = outputFolder(io, id, values.out);
@@ -135,8 +137,7 @@ export const waitCommand: Command = {
   summary: "follow a job to the end and save its outputs",
   help: WAIT_HELP,
   async run(args, io) {
-    const options = { out: { type: "string", short: "o" }, json: { type: "boolean" } } as const;
-    const { values, positionals, help } = parseCommandArgs(args, options, ONE_JOB);
+    const { values, positionals, help } = parseCommandArgs(args, OUT_AND_JSON, ONE_JOB);
     if (help) return printHelp(io, WAIT_HELP);
     const id = jobIdArgument(positionals[0]);
     const { api, config } = connect(io);
