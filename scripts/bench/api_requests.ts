@@ -11,9 +11,10 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
+import { functionPool } from "../../supabase/functions/_shared/database_pool.ts";
 import { newApp } from "../../supabase/functions/api/app.ts";
 import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
-import { apiDeps, functionPool } from "../../supabase/functions/api/deps.ts";
+import { apiDeps } from "../../supabase/functions/api/deps.ts";
 import { uuidLiteral } from "../../supabase/functions/api/jobs/uuid_literal.ts";
 import { startDenoApi } from "../../supabase/functions/api/testing/deno_server.ts";
 import type { Database } from "../db/database.ts";

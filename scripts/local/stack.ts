@@ -104,7 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUPABASE_DB_URL: database.url,
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-        SUPABASE_JWT_SECRET: keys.secret,
+        KILN_JWT_SECRET: keys.secret,
         KILN_DISPATCH_SECRET: dispatchSecret,
         // Local webhook receivers (http, private addresses) are allowed only where the developer says so.
         KILN_WEBHOOK_HTTP_ALLOW: process.env.KILN_WEBHOOK_HTTP_ALLOW,

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { denoBinary } from "../../supabase/functions/api/testing/deno_server.ts";
+import { denoBinary } from "../../scripts/deno_binaries.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,7 +28,7 @@ export function startWorkerChild(
 ): WorkerChild {
   const command =
     runtime === "deno"
-      ? [denoBinary, ["run", "--allow-all", "--no-prompt", "worker/main.deno.ts", ...args]]
+      ? [denoBinary("current"), ["run", "--allow-all", "--no-prompt", "worker/main.deno.ts", ...args]]
       : [process.execPath, ["--import", "tsx", "worker/main.node.ts", ...args]];
   const child: ChildProcess = spawn(command[0] as string, command[1] as string[], {
     cwd: root,

@@ -54,8 +54,6 @@ export const ApiConfigSchema = FunctionEnv.extend({
   KILN_DISPATCH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   /** Largest request body. */
   KILN_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
-  /** Database connections per isolate (each request makes a few sequential queries: size it to the concurrency). */
-  KILN_DB_POOL_SIZE: positiveInt.default(10),
   UPSTASH_REDIS_REST_URL: z.url().optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
 });

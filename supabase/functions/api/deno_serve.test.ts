@@ -5,9 +5,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
+import { denoBinary } from "../../../scripts/deno_binaries.ts";
 import { LOCAL_JWT_SECRET } from "../../../scripts/local/jwt_keys.ts";
 import { type ApiHarness, startApiHarness } from "./testing/api_harness.ts";
-import { type DenoApi, denoBinary, startDenoApi } from "./testing/deno_server.ts";
+import { type DenoApi, startDenoApi } from "./testing/deno_server.ts";
 
 describe("the api function under Deno", { timeout: 180_000 }, () => {
   let h: ApiHarness;
@@ -17,7 +18,7 @@ describe("the api function under Deno", { timeout: 180_000 }, () => {
     deno = await startDenoApi({
       SUPABASE_URL: h.target.url,
       SUPABASE_DB_URL: h.target.dbUrl,
-      SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+      KILN_JWT_SECRET: LOCAL_JWT_SECRET,
     });
   });
   after(async () => {
@@ -26,7 +27,7 @@ describe("the api function under Deno", { timeout: 180_000 }, () => {
   });
 
   it("type-checks under deno check", () => {
-    const result = spawnSync(denoBinary, ["check", "supabase/functions/api/index.ts"], {
+    const result = spawnSync(denoBinary("current"), ["check", "supabase/functions/api/index.ts"], {
       encoding: "utf8",
       timeout: 120_000,
     });

@@ -3,13 +3,14 @@
  * (`prepare: false` for the transaction pooler), the JWT verifier with its JWKS cache, and the rate limiter:
  * Upstash Redis when UPSTASH_REDIS_REST_URL and _TOKEN are set, else the Postgres fallback.
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import { KILN_VERSION } from "../../../shared/version.ts";
 import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
 import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
+import { functionPool } from "../_shared/database_pool.ts";
 import { apiKeyCache } from "./auth/api_key_cache.ts";
 import type { Authenticator } from "./auth/require_auth.ts";
-import { jwtVerifier } from "./auth/verify_jwt.ts";
+import { jwtMode, jwtVerifier } from "./auth/verify_jwt.ts";
 import { type ApiConfig, parseApiConfig } from "./config.ts";
 import { type LogLine, stdoutLog } from "./http/request_context.ts";
 import { type QueuePositions, queuePositions } from "./jobs/queue_positions.ts";
@@ -36,11 +37,6 @@ export interface ApiDeps {
 
 export { KILN_VERSION };
 
-/** A function isolate's Postgres pool: `prepare: false`, as the transaction pooler requires. */
-export function functionPool(config: { SUPABASE_DB_URL: string; KILN_DB_POOL_SIZE: number }): postgres.Sql {
-  return postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
-}
-
 /** Opens what the app needs from `env`; `close()` releases it. */
 export function apiDeps(
   env: Record<string, string | undefined>,
@@ -49,7 +45,7 @@ export function apiDeps(
 ): ApiDeps & { close(): Promise<void> } {
   const config = parseApiConfig(env);
   const sql = functionPool(config);
-  const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.SUPABASE_JWT_SECRET });
+  const verifyJwt = jwtVerifier({ issuer: `${config.SUPABASE_URL}/auth/v1`, secret: config.KILN_JWT_SECRET });
   const { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token } = config;
   const limiter =
     url && token
@@ -60,6 +56,15 @@ export function apiDeps(
           log,
         })
       : postgresLimiter(sql, { syncMs: config.KILN_RATE_LIMIT_SYNC_MS, log });
+  log({
+    level: "info",
+    msg: "api started",
+    version: KILN_VERSION,
+    ...jwtMode(config),
+    database: config.KILN_DB_URL ? "KILN_DB_URL" : "SUPABASE_DB_URL",
+    db_pool_size: config.KILN_DB_POOL_SIZE,
+    rate_limiter: url && token ? "upstash" : "postgres",
+  });
   const rateLimits = {
     limiter,
     readPerMinute: config.KILN_RATE_LIMIT_READ_PER_MINUTE,

@@ -1,6 +1,7 @@
 /** Supabase Edge Function entry point: serves the API app under Deno. */
 
+import { serveFunction } from "../_shared/serve_function.ts";
 import { newApp } from "./app.ts";
 import { apiDeps } from "./deps.ts";
 
-Deno.serve(newApp(apiDeps(Deno.env.toObject())).fetch);
+serveFunction(newApp(apiDeps(Deno.env.toObject())).fetch);

@@ -31,7 +31,6 @@ export const DispatchConfigSchema = FunctionEnv.extend({
   /** A run with nothing left to send waits this long (ms) for a delivery about to fall due rather than stop. */
   KILN_DISPATCH_LINGER_MS: z.coerce.number().int().min(0).default(1_500),
   KILN_MAX_BODY_BYTES: ApiConfigSchema.shape.KILN_MAX_BODY_BYTES,
-  KILN_DB_POOL_SIZE: ApiConfigSchema.shape.KILN_DB_POOL_SIZE,
 });
 export type DispatchConfig = z.infer<typeof DispatchConfigSchema>;
 

@@ -3,10 +3,11 @@
  * (`prepare: false` for the transaction pooler), the resolver of the SSRF check, and the one Dispatcher of this
  * isolate. Tests and the local stack pass their own resolver or fetch.
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import { KILN_VERSION } from "../../../shared/version.ts";
 import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
 import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
+import { functionPool } from "../_shared/database_pool.ts";
 import { type LogLine, stdoutLog } from "../api/http/request_context.ts";
 import { type DispatchConfig, parseDispatchConfig, targetPolicy } from "./config.ts";
 import { Dispatcher, type DispatcherOptions } from "./delivery/dispatcher.ts";
@@ -36,7 +37,7 @@ export function dispatchDeps(
 ): DispatchDeps & { close(): Promise<void> } {
   const config = parseDispatchConfig(env);
   const log = overrides.log ?? stdoutLog;
-  const sql = postgres(config.SUPABASE_DB_URL, { prepare: false, max: config.KILN_DB_POOL_SIZE, onnotice: () => {} });
+  const sql = functionPool(config);
   const dispatcher = new Dispatcher(
     {
       sql,

@@ -8,7 +8,6 @@ import { ApiConfigSchema } from "../api/config.ts";
 
 export const WorkersConfigSchema = FunctionEnv.extend({
   KILN_MAX_BODY_BYTES: ApiConfigSchema.shape.KILN_MAX_BODY_BYTES,
-  KILN_DB_POOL_SIZE: ApiConfigSchema.shape.KILN_DB_POOL_SIZE,
   /** Set: a job's end (complete, fail, canceled) kicks the dispatcher so its webhooks leave at once. */
   KILN_DISPATCH_SECRET: ApiConfigSchema.shape.KILN_DISPATCH_SECRET,
   /** Signed download URLs of a claimed job's input images last this long (s). */

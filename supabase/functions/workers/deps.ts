@@ -4,7 +4,7 @@
  * (signed URLs for inputs and outputs), and the queue wake-ups that long-polling claims wait on.
  */
 import type postgres from "postgres";
-import { functionPool } from "../api/deps.ts";
+import { functionPool } from "../_shared/database_pool.ts";
 import { type LogLine, stdoutLog } from "../api/http/request_context.ts";
 import { type ObjectStorage, supabaseStorage } from "../api/storage/object_storage.ts";
 import { parseWorkersConfig, type WorkersConfig } from "./config.ts";

@@ -1,6 +1,7 @@
 /** Supabase Edge Function entry point: serves the worker protocol app under Deno. */
 
+import { serveFunction } from "../_shared/serve_function.ts";
 import { newApp } from "./app.ts";
 import { workersDeps } from "./deps.ts";
 
-Deno.serve(newApp(workersDeps(Deno.env.toObject())).fetch);
+serveFunction(newApp(workersDeps(Deno.env.toObject())).fetch);

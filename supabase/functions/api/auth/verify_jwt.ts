@@ -18,6 +18,34 @@ export interface JwtVerifierOptions {
   jwksCooldownMs?: number;
 }
 
+/**
+ * Which tokens the API accepts, for the start-up log line (never the secret): the project's signing keys always
+ * (asymmetric tokens are checked against the JWKS URL); HS256 tokens only with KILN_JWT_SECRET. `signingKeys` says
+ * whether the platform's SUPABASE_JWKS lists any key (unknown when it is not given).
+ */
+export function jwtMode(env: {
+  KILN_JWT_SECRET?: string;
+  SUPABASE_JWT_SECRET?: string;
+  SUPABASE_JWKS?: string;
+}): Record<string, unknown> {
+  const mode: Record<string, unknown> = {
+    jwt: env.KILN_JWT_SECRET ? "signing keys (JWKS) and legacy HS256 (KILN_JWT_SECRET)" : "signing keys (JWKS) only",
+    signing_keys: env.SUPABASE_JWKS === undefined ? "unknown" : countKeys(env.SUPABASE_JWKS),
+  };
+  if (env.SUPABASE_JWT_SECRET && !env.KILN_JWT_SECRET)
+    mode.warning = "SUPABASE_JWT_SECRET is not read: set the legacy secret as KILN_JWT_SECRET to accept HS256 tokens";
+  return mode;
+}
+
+function countKeys(jwks: string): number | "unreadable" {
+  try {
+    const keys = (JSON.parse(jwks) as { keys?: unknown }).keys;
+    return Array.isArray(keys) ? keys.length : "unreadable";
+  } catch {
+    return "unreadable";
+  }
+}
+
 /** A verifier built once per isolate: the JWKS cache lives as long as it does. */
 export function jwtVerifier(options: JwtVerifierOptions): (token: string) => Promise<JWTPayload> {
   const jwks = createRemoteJWKSet(new URL(`${options.issuer}/.well-known/jwks.json`), {

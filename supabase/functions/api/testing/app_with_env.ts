@@ -27,7 +27,7 @@ export function appWithEnv(harness: ApiHarness, env: Record<string, string>): Ap
     {
       SUPABASE_URL: harness.target.url,
       SUPABASE_DB_URL: harness.target.dbUrl,
-      SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+      KILN_JWT_SECRET: LOCAL_JWT_SECRET,
       ...env,
     },
     (entry) => logs.push(entry),
