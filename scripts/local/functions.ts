@@ -5,12 +5,15 @@
 
 import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { newApp as newApiApp } from "../../supabase/functions/api/app.ts";
+import { ApiConfigSchema } from "../../supabase/functions/api/config.ts";
 import { apiDeps } from "../../supabase/functions/api/deps.ts";
 import type { LogLine } from "../../supabase/functions/api/http/request_context.ts";
 import { newApp as newDispatchApp } from "../../supabase/functions/dispatch/app.ts";
+import { DispatchConfigSchema } from "../../supabase/functions/dispatch/config.ts";
 import { dispatchDeps } from "../../supabase/functions/dispatch/deps.ts";
 import { dispatchOnce } from "../../supabase/functions/dispatch/dispatch_once.ts";
 import { newApp as newWorkersApp } from "../../supabase/functions/workers/app.ts";
+import { WorkersConfigSchema } from "../../supabase/functions/workers/config.ts";
 import { workersDeps } from "../../supabase/functions/workers/deps.ts";
 import { DispatchLoop } from "./dispatch_loop.ts";
 
@@ -29,6 +32,21 @@ export interface ServeOptions {
   kicks?: boolean;
   /** The resolver of the webhook SSRF checks (api and dispatch); the system's DNS by default. */
   resolver?: HostResolver;
+}
+
+/** What the stack gives the functions itself: Supabase's variables, its JWT secret and its dispatch secret. */
+const SUPPLIED = /^(SUPABASE_|KILN_JWT_SECRET$|KILN_DISPATCH_SECRET$)/;
+
+/** The variables of `env` that some function reads (its config schema names them), less what the stack supplies. */
+export function functionSettings(env: Record<string, string | undefined>): Record<string, string> {
+  const names = new Set(
+    [ApiConfigSchema, WorkersConfigSchema, DispatchConfigSchema].flatMap((schema) => Object.keys(schema.shape)),
+  );
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => names.has(entry[0]) && !SUPPLIED.test(entry[0]) && entry[1] !== undefined,
+    ),
+  );
 }
 
 /**

@@ -25,17 +25,28 @@ export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, function
   app.route("/auth/v1", authApp(ctx));
   app.route("/storage/v1", storageApp(ctx));
   app.route("/realtime/v1", realtime.app);
-  app.all("/functions/v1/:name{.*}", (c) => {
+  app.all("/functions/v1/:name{.*}", async (c) => {
     const url = new URL(c.req.url);
     const name = url.pathname.split("/")[3] ?? "";
     const fn = functions.get(name);
     if (!fn) return c.json({ code: "NOT_FOUND", message: `Requested function ${name} was not found` }, 404);
     // Supabase's gateway strips /functions/v1: the function sees /<name>/…
     url.pathname = url.pathname.slice("/functions/v1".length);
-    return fn.fetch(new Request(url, c.req.raw));
+    return servedAsHosted(c.req.method, await fn.fetch(new Request(url, c.req.raw)));
   });
   app.get("/", (c) => c.json({ name: "kiln local stack", url: ctx.publicUrl }));
   return app;
+}
+
+/**
+ * What hosted Supabase does to a function's answer: "GET requests that return text/html will be rewritten to
+ * text/plain" (its routing guide), so a page that works here but not there shows here as the source it is there.
+ */
+export function servedAsHosted(method: string, response: Response): Response {
+  if (method !== "GET" || !/^text\/html\b/i.test(response.headers.get("content-type") ?? "")) return response;
+  const rewritten = new Response(response.body, response);
+  rewritten.headers.set("content-type", "text/plain; charset=utf-8");
+  return rewritten;
 }
 
 /** Binds the HTTP server (a taken port is an error naming it) with WebSocket upgrades for Realtime. */

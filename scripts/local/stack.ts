@@ -13,7 +13,7 @@ import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
-import { type ServedFunction, serveFunctions } from "./functions.ts";
+import { functionSettings, type ServedFunction, serveFunctions } from "./functions.ts";
 import { gatewayApp, listenGateway } from "./gateway.ts";
 import { createJwtKeys, type JwtKeys } from "./jwt_keys.ts";
 import { createRealtime, type RealtimeServer } from "./realtime/realtime_server.ts";
@@ -37,7 +37,12 @@ export interface StackOptions {
   kicks?: boolean;
   /** The resolver of the webhook SSRF checks (tests control DNS with it); the system's by default. */
   resolver?: HostResolver;
-  /** More environment for the functions (e.g. KILN_WEBHOOK_HTTP_ALLOW for loopback receivers in tests). */
+  /**
+   * Where the functions' settings come from (process.env by default: the shell that runs `npm start`): every
+   * variable the functions read (the README's configuration table), except what the stack supplies itself.
+   */
+  settings?: Record<string, string | undefined>;
+  /** More environment for the functions, over the settings (e.g. KILN_WEBHOOK_HTTP_ALLOW in tests). */
   functionEnv?: Record<string, string>;
 }
 
@@ -104,11 +109,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUPABASE_DB_URL: database.url,
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        // Local webhook receivers (http, private addresses), like every other setting, only where the developer says so.
+        ...functionSettings(options.settings ?? process.env),
         KILN_JWT_SECRET: keys.secret,
         KILN_DISPATCH_SECRET: dispatchSecret,
-        // Local webhook receivers (http, private addresses) are allowed only where the developer says so.
-        KILN_WEBHOOK_HTTP_ALLOW: process.env.KILN_WEBHOOK_HTTP_ALLOW,
-        KILN_WEBHOOK_PRIVATE_ALLOW: process.env.KILN_WEBHOOK_PRIVATE_ALLOW,
         ...options.functionEnv,
       },
       options.quiet ? () => {} : undefined,

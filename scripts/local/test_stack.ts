@@ -20,16 +20,24 @@ export interface StackTarget {
 }
 
 /**
- * The local stack, started for one test file; `options` adds environment for the functions or a resolver for the
- * webhook SSRF checks.
+ * The local stack, started for one test file; `options` adds settings or environment for the functions, or a
+ * resolver for the webhook SSRF checks.
  */
 export async function startLocalTarget(
-  options: Pick<StackOptions, "functionEnv" | "resolver"> = {},
+  options: Pick<StackOptions, "functionEnv" | "resolver" | "settings"> = {},
 ): Promise<StackTarget> {
   const db = testServerUrl() ? await createTestDatabase() : undefined;
   // No dispatch loop (nor kicks): its sweeps and sends would change rows under the suites' feet; dispatch tests
   // run their own.
-  const stack = await startStack({ port: 0, databaseUrl: db?.url, quiet: true, dispatchLoop: false, ...options });
+  // Settings from the test's own options only, never from the shell that runs the tests.
+  const stack = await startStack({
+    port: 0,
+    databaseUrl: db?.url,
+    quiet: true,
+    dispatchLoop: false,
+    settings: {},
+    ...options,
+  });
   return {
     name: "local",
     url: stack.url,

@@ -14,6 +14,8 @@ const csv = z.string().transform((s) =>
 const positiveInt = z.coerce.number().int().positive();
 
 export const ApiConfigSchema = FunctionEnv.extend({
+  /** Where the web dashboard lives (its API reference page, for GET /docs). */
+  KILN_DASHBOARD_URL: z.url().optional(),
   /** Origins allowed by CORS, comma-separated; `*` allows any. */
   KILN_CORS_ORIGINS: csv.default(["*"]),
   /** Requests per minute per principal for reads, and for job creation (separate budgets). */

@@ -1,4 +1,4 @@
-/** System routes: health, the OpenAPI document and the API reference page. */
+/** System routes: health, the OpenAPI document and where the API reference is. */
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { documentSource, registerSecuritySchemes } from "../openapi/document.ts";
@@ -11,5 +11,5 @@ export function registerSystemRoutes(app: ApiApp, deps: ApiDeps): void {
   const document = documentSource(app, deps.config, deps.version);
   registerHealth(app, deps);
   registerOpenApiJson(app, document);
-  registerDocs(app, document);
+  registerDocs(app, deps.config);
 }

@@ -20,8 +20,8 @@ export interface AppWithEnv {
   close(): Promise<void>;
 }
 
-/** The API app on `harness`'s database, with `env` added to the environment the stack gives functions. */
-export function appWithEnv(harness: ApiHarness, env: Record<string, string>): AppWithEnv {
+/** The API app on `harness`'s database, with `env` added to the environment the stack gives functions (undefined: left out). */
+export function appWithEnv(harness: ApiHarness, env: Record<string, string | undefined>): AppWithEnv {
   const logs: Record<string, unknown>[] = [];
   const deps = apiDeps(
     {
