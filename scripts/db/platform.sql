@@ -22,8 +22,9 @@ grant usage on schema public to anon, authenticated, service_role;
 create schema if not exists auth;
 grant usage on schema auth to anon, authenticated, service_role;
 
+-- No default id, as hosted: GoTrue supplies it, so nothing here may rely on one.
 create table if not exists auth.users (
-  id uuid primary key default gen_random_uuid(),
+  id uuid primary key,
   aud text not null default 'authenticated',
   role text not null default 'authenticated',
   email text unique,

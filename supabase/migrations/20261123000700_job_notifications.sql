@@ -76,10 +76,23 @@ begin
 end $$;
 grant execute on function kiln.record_job_event(public.jobs, text, jsonb) to service_role;
 
-/** A signed-in user may join only their own private topic, `user:<their id>`. */
-create policy "Users can receive their own job updates" on realtime.messages
-  for select to authenticated
-  using (extension = 'broadcast' and (select realtime.topic()) = 'user:' || (select auth.uid())::text);
+/**
+ * A signed-in user may join only their own private topic, `user:<their id>`.
+ * realtime.messages belongs to supabase_realtime_admin. On hosted Supabase, `postgres` is not a superuser but may
+ * create policies on it all the same: supautils' policy_grants allow it (measured on the hosted schema, 2026-12).
+ * Where neither holds (plain PostgreSQL as a non-owner), this stops with the cause named, not a bare "must be owner".
+ */
+do $$
+begin
+  create policy "Users can receive their own job updates" on realtime.messages
+    for select to authenticated
+    using (extension = 'broadcast' and (select realtime.topic()) = 'user:' || (select auth.uid())::text);
+exception when insufficient_privilege then
+  raise exception 'Kiln cannot create its policy on realtime.messages as role %: %', current_user, sqlerrm
+    using errcode = 'insufficient_privilege',
+          hint = 'On hosted Supabase the postgres role may (supautils policy_grants). Elsewhere, apply the migrations '
+                 'as the owner of realtime.messages or as a superuser.';
+end $$;
 
 -- Nothing in kiln is callable by clients; the grants above name who may call what.
 revoke execute on all functions in schema kiln from public, anon, authenticated;

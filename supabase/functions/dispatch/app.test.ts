@@ -54,9 +54,8 @@ function useStack(dispatchLoop: boolean): { env(): StackEnv; receiver(): Webhook
 
 /** An owner with an endpoint at `url`; returns the owner id. */
 async function ownerWithEndpoint(sql: postgres.Sql, url: string): Promise<string> {
-  const [{ id }] = await sql<
-    { id: string }[]
-  >`insert into auth.users (email) values (${`${crypto.randomUUID()}@example.test`}) returning id`;
+  const id = crypto.randomUUID();
+  await sql`insert into auth.users (id, email) values (${id}, ${`${id}@example.test`})`;
   await sql`insert into public.webhook_endpoints (owner_id, url, secret, events)
             values (${id}, ${url}, kiln.new_webhook_secret(), ${["job.queued"]})`;
   return id;
