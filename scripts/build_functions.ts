@@ -10,8 +10,9 @@
  * (_shared/node_globals.ts), since the Edge Runtime gives those globals only to code under node_modules/.
  */
 import { statSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 
@@ -48,7 +49,7 @@ export function bundlePath(name: string): string {
 /** Builds one function's bundle; returns its path and size in bytes. */
 export async function buildFunction(name: string): Promise<{ path: string; bytes: number }> {
   const outfile = bundlePath(name);
-  await build({
+  const { outputFiles } = await build({
     entryPoints: [`${functionsDir}/${name}/index.ts`],
     outfile,
     bundle: true,
@@ -63,8 +64,15 @@ export async function buildFunction(name: string): Promise<{ path: string; bytes
     banner: { js: `// Kiln Edge Function "${name}", built by \`npm run build:functions\`: do not edit.` },
     legalComments: "none",
     logLevel: "warning",
+    write: false,
   });
-  return { path: outfile, bytes: statSync(outfile).size };
+  // Written whole, then renamed over the old file: a Deno starting on it meanwhile reads one or the other.
+  const [output] = outputFiles;
+  const temporary = `${outfile}.${process.pid}.tmp`;
+  await mkdir(dirname(outfile), { recursive: true });
+  await writeFile(temporary, output.contents);
+  await rename(temporary, outfile);
+  return { path: outfile, bytes: output.contents.byteLength };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
