@@ -10,6 +10,7 @@ import { apiSection } from "./api_requests.ts";
 import { adminUrl, createBenchDatabase } from "./bench_database.ts";
 import { claimSection } from "./claim_cycles.ts";
 import { latencySection } from "./claim_latency.ts";
+import { edgeSection } from "./edge_functions.ts";
 import { createSection } from "./jobs_create.ts";
 import { pgbenchSection } from "./pgbench.ts";
 import { realtimeSection } from "./realtime_broadcast.ts";
@@ -28,6 +29,7 @@ const sections: BenchSection[] = [
   latencySection,
   pgbenchSection,
   apiSection,
+  edgeSection,
   realtimeSection,
   webhookSection,
   workerSection,
