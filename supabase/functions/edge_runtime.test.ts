@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { buildFunction } from "../../scripts/build_functions.ts";
+import { edgeDenoMissing } from "../../scripts/deno_binaries.ts";
 import { LOCAL_JWT_SECRET } from "../../scripts/local/jwt_keys.ts";
 import { type DenoApi, startDenoFunction } from "./api/testing/deno_server.ts";
 import { startReceiver, type WebhookReceiver } from "./dispatch/testing/webhook_receiver.ts";
@@ -17,7 +18,10 @@ import { registration, startWorkerHarness, type WorkerHarness } from "./workers/
 
 const DISPATCH_SECRET = "edge-runtime-dispatch-secret-0123456789";
 
-describe("the deployed bundles under Deno 2.1.4 (the hosted Edge Runtime's)", { timeout: 240_000 }, () => {
+describe("the deployed bundles under Deno 2.1.4 (the hosted Edge Runtime's)", {
+  skip: edgeDenoMissing(),
+  timeout: 240_000,
+}, () => {
   let h: WorkerHarness;
   let receiver: WebhookReceiver;
   const deno: Record<string, DenoApi> = {};
