@@ -19,7 +19,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
 import { samplingCost, Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
-import { newWorkerToken } from "../../supabase/functions/api/admin/worker_tokens.ts";
+import { newWorkerToken } from "../../supabase/functions/_shared/auth/worker_tokens.ts";
 import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
 import { loadConfig } from "../../worker/config.ts";
 import { createLogger } from "../../worker/log.ts";

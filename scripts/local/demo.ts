@@ -8,7 +8,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import postgres from "postgres";
 import WebSocket from "ws";
-import { newWorkerToken, workerTokenPrefix } from "../../supabase/functions/api/admin/worker_tokens.ts";
+import { newWorkerToken, workerTokenPrefix } from "../../supabase/functions/_shared/auth/worker_tokens.ts";
 import { apiKeyPrefix, newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
 import { loadConfig } from "../../worker/config.ts";
 import { createLogger } from "../../worker/log.ts";

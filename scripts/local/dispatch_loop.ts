@@ -4,7 +4,7 @@
  * `kiln.dispatch_notify`). The wait between passes is cut short by a NOTIFY or by stop(); stop() waits for the
  * pass in flight.
  */
-import type { LogLine } from "../../supabase/functions/api/http/request_context.ts";
+import type { LogLine } from "../../supabase/functions/_shared/http/request_context.ts";
 
 export interface DispatchLoopDeps {
   /** One pass: the sweeps when `sweeps`, then delivery until nothing is due. */

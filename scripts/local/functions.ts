@@ -4,10 +4,10 @@
  */
 
 import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
+import type { LogLine } from "../../supabase/functions/_shared/http/request_context.ts";
 import { newApp as newApiApp } from "../../supabase/functions/api/app.ts";
 import { ApiConfigSchema } from "../../supabase/functions/api/config.ts";
 import { apiDeps } from "../../supabase/functions/api/deps.ts";
-import type { LogLine } from "../../supabase/functions/api/http/request_context.ts";
 import { newApp as newDispatchApp } from "../../supabase/functions/dispatch/app.ts";
 import { DispatchConfigSchema } from "../../supabase/functions/dispatch/config.ts";
 import { dispatchDeps } from "../../supabase/functions/dispatch/deps.ts";

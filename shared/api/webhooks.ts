@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { WEBHOOK_EVENTS } from "./create_job_schema.ts";
+import { idParam } from "./id_param.ts";
 import { strictObject } from "./strict_object.ts";
 
 const urlMessage = "url must be an https URL of at most 2048 characters.";
@@ -98,13 +99,6 @@ export const WebhookSecret = z
     }),
   })
   .openapi("WebhookSecret");
-
-const idParam = (what: string) =>
-  z.object({
-    id: z
-      .uuid({ error: `id must be ${what} (a UUID).` })
-      .openapi({ param: { name: "id", in: "path" }, example: "5b7f1d2c-9a3e-4c1b-8f6d-2e4a1c3b5d7e" }),
-  });
 
 export const WebhookIdParam = idParam("a webhook endpoint id");
 export const DeliveryIdParam = idParam("a webhook delivery id");

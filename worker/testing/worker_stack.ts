@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { type ComfyuiSim, type ComfyuiSimOptions, startComfyuiSim } from "../../scripts/comfyui_sim/sim.ts";
-import { newWorkerToken } from "../../supabase/functions/api/admin/worker_tokens.ts";
+import { newWorkerToken } from "../../supabase/functions/_shared/auth/worker_tokens.ts";
 import { type ApiHarness, startApiHarness, type TestUser } from "../../supabase/functions/api/testing/api_harness.ts";
 import { loadConfig, type WorkerConfig } from "../config.ts";
 import { memoryLogger } from "../log.ts";

@@ -4,7 +4,7 @@
  * the platform keeps warm but idle give their connections back.
  */
 import postgres from "postgres";
-import type { FunctionEnv } from "../../../shared/function_env.ts";
+import type { FunctionEnv } from "./function_env.ts";
 
 export function functionPool(config: Pick<FunctionEnv, "SUPABASE_DB_URL" | "KILN_DB_URL" | "KILN_DB_POOL_SIZE">) {
   return postgres(config.KILN_DB_URL ?? config.SUPABASE_DB_URL, {

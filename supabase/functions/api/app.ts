@@ -3,15 +3,22 @@
  * stack and the tests mount this same app. Everything under /api (Supabase strips /functions/v1).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { KilnError } from "../../../shared/errors.ts";
+import { errorResponse, fail, validationError } from "../_shared/http/errors.ts";
+import { type CallerOf, requestContext } from "../_shared/http/request_context.ts";
 import type { ApiDeps } from "./deps.ts";
 import type { ApiApp, ApiEnv } from "./http/api_types.ts";
 import { cors } from "./http/cors.ts";
-import { errorResponse, fail, validationError } from "./http/errors.ts";
-import { requestContext } from "./http/request_context.ts";
 import { ipRateLimit } from "./rate_limit/rate_limit.ts";
 import { registerRoutes } from "./routes/index.ts";
+
+/** The user or key in a request's log line, never a secret. */
+const apiCaller: CallerOf = (c: Context<ApiEnv>) => {
+  const principal = c.get("principal");
+  return principal ? { kind: principal.kind, user: principal.userId, key: principal.apiKeyId } : null;
+};
 
 export function newApp(deps: ApiDeps): ApiApp {
   const app: ApiApp = new OpenAPIHono<ApiEnv>({
@@ -20,7 +27,7 @@ export function newApp(deps: ApiDeps): ApiApp {
     },
   }).basePath("/api");
 
-  app.use("*", requestContext(deps.config.KILN_MAX_BODY_BYTES, deps.log));
+  app.use("*", requestContext(deps.config.KILN_MAX_BODY_BYTES, deps.log, apiCaller));
   app.use(
     "*",
     cors({

@@ -3,17 +3,10 @@
  * variables come first; Kiln's have defaults that suit a local stack.
  */
 import { z } from "zod";
-import { FunctionEnv, parseFunctionEnv } from "../../../shared/function_env.ts";
-
-const csv = z.string().transform((s) =>
-  s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean),
-);
-const positiveInt = z.coerce.number().int().positive();
+import { csv, FunctionEnv, parseFunctionEnv, positiveInt, WebhookTargetEnv } from "../_shared/function_env.ts";
 
 export const ApiConfigSchema = FunctionEnv.extend({
+  ...WebhookTargetEnv,
   /** Where the web dashboard lives (its API reference page, for GET /docs). */
   KILN_DASHBOARD_URL: z.url().optional(),
   /** Origins allowed by CORS, comma-separated; `*` allows any. */
@@ -42,20 +35,6 @@ export const ApiConfigSchema = FunctionEnv.extend({
   KILN_RATE_LIMIT_TIMEOUT_MS: positiveInt.default(500),
   /** Signed output URLs last this long. */
   KILN_OUTPUT_URL_EXPIRY_SECONDS: positiveInt.default(3600),
-  /** Hosts whose job webhooks may use plain http (local receivers, tests), comma-separated; others need https. */
-  KILN_WEBHOOK_HTTP_ALLOW: csv.default([]),
-  /**
-   * Hosts whose webhooks may resolve to private, loopback or link-local addresses, comma-separated. Unset: the
-   * http allow-list (a host trusted for plain http is a local receiver, on a private address).
-   */
-  KILN_WEBHOOK_PRIVATE_ALLOW: z.string().optional(),
-  /**
-   * The dispatcher's secret (Authorization: Bearer …). Set: a job transition or a replay kicks the dispatcher at
-   * once; unset: deliveries wait for its next scheduled run.
-   */
-  KILN_DISPATCH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-  /** Largest request body. */
-  KILN_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   UPSTASH_REDIS_REST_URL: z.url().optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
 });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
 import { type Stack, startStack } from "../../../scripts/local/stack.ts";
 import { createTestDatabase, type TestDatabase, testServerUrl } from "../../tests/helpers/test_database.ts";
-import { kickDispatch } from "./kick.ts";
+import { kickDispatch } from "../_shared/dispatch_kick.ts";
 import { startReceiver, type WebhookReceiver } from "./testing/webhook_receiver.ts";
 
 /** A local stack on a database of its own (a clone on the server, or an in-memory PGlite). */

@@ -6,8 +6,8 @@
  */
 import { Hono } from "hono";
 import { KilnError } from "../../../shared/errors.ts";
-import { errorResponse } from "../api/http/errors.ts";
-import { requestContext } from "../api/http/request_context.ts";
+import { errorResponse } from "../_shared/http/errors.ts";
+import { requestContext } from "../_shared/http/request_context.ts";
 import type { DispatchDeps } from "./deps.ts";
 import type { DispatchApp, DispatchEnv } from "./http/dispatch_types.ts";
 import { requireDispatchSecret } from "./http/require_dispatch_secret.ts";

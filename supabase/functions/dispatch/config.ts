@@ -4,19 +4,11 @@
  * present, the allow-lists of the webhook SSRF checks, and how hard it pushes.
  */
 import { z } from "zod";
-import { FunctionEnv, parseFunctionEnv } from "../../../shared/function_env.ts";
 import { type TargetPolicy, targetPolicyOf } from "../../../shared/webhooks/ssrf.ts";
-import { ApiConfigSchema } from "../api/config.ts";
-
-const positiveInt = z.coerce.number().int().positive();
+import { FunctionEnv, parseFunctionEnv, positiveInt, WebhookTargetEnv } from "../_shared/function_env.ts";
 
 export const DispatchConfigSchema = FunctionEnv.extend({
-  /** Callers send `Authorization: Bearer <it>`. Unset: every call is refused. */
-  KILN_DISPATCH_SECRET: ApiConfigSchema.shape.KILN_DISPATCH_SECRET,
-  /** Hosts whose webhooks may use plain http (the API's list). */
-  KILN_WEBHOOK_HTTP_ALLOW: ApiConfigSchema.shape.KILN_WEBHOOK_HTTP_ALLOW,
-  /** Hosts whose webhooks may resolve to private addresses (the API's list). */
-  KILN_WEBHOOK_PRIVATE_ALLOW: ApiConfigSchema.shape.KILN_WEBHOOK_PRIVATE_ALLOW,
+  ...WebhookTargetEnv,
   /** How long one delivery attempt may take, response headers and the 1 KB excerpt included. */
   KILN_WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
   /** Deliveries in flight at once per dispatcher. */
@@ -30,7 +22,6 @@ export const DispatchConfigSchema = FunctionEnv.extend({
   KILN_DISPATCH_BUDGET_MS: positiveInt.default(8_000),
   /** A run with nothing left to send waits this long (ms) for a delivery about to fall due rather than stop. */
   KILN_DISPATCH_LINGER_MS: z.coerce.number().int().min(0).default(1_500),
-  KILN_MAX_BODY_BYTES: ApiConfigSchema.shape.KILN_MAX_BODY_BYTES,
 });
 export type DispatchConfig = z.infer<typeof DispatchConfigSchema>;
 

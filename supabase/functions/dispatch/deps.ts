@@ -8,7 +8,7 @@ import { KILN_VERSION } from "../../../shared/version.ts";
 import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
 import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
 import { functionPool } from "../_shared/database_pool.ts";
-import { type LogLine, stdoutLog } from "../api/http/request_context.ts";
+import { type LogLine, stdoutLog } from "../_shared/http/request_context.ts";
 import { type DispatchConfig, parseDispatchConfig, targetPolicy } from "./config.ts";
 import { Dispatcher, type DispatcherOptions } from "./delivery/dispatcher.ts";
 

@@ -7,8 +7,8 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { KilnError } from "../../../shared/errors.ts";
-import { errorResponse, fail } from "../api/http/errors.ts";
-import { requestContext } from "../api/http/request_context.ts";
+import { errorResponse, fail } from "../_shared/http/errors.ts";
+import { requestContext } from "../_shared/http/request_context.ts";
 import { requireWorker } from "./auth/require_worker.ts";
 import type { WorkersDeps } from "./deps.ts";
 import type { WorkersApp, WorkersEnv } from "./http/workers_types.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { supabaseStorage } from "../api/storage/object_storage.ts";
+import { supabaseStorage } from "../_shared/storage/object_storage.ts";
 import type { TestUser } from "../api/testing/api_harness.ts";
 import { TINY_PNG } from "../api/testing/job_fixtures.ts";
 import { startWorkerHarness, type WorkerHarness } from "./testing/worker_harness.ts";

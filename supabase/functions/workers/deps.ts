@@ -5,8 +5,8 @@
  */
 import type postgres from "postgres";
 import { functionPool } from "../_shared/database_pool.ts";
-import { type LogLine, stdoutLog } from "../api/http/request_context.ts";
-import { type ObjectStorage, supabaseStorage } from "../api/storage/object_storage.ts";
+import { type LogLine, stdoutLog } from "../_shared/http/request_context.ts";
+import { type ObjectStorage, supabaseStorage } from "../_shared/storage/object_storage.ts";
 import { parseWorkersConfig, type WorkersConfig } from "./config.ts";
 import { type QueueWakeups, queueWakeups } from "./queue/queue_wakeups.ts";
 

@@ -4,7 +4,7 @@ import type { AdminWorker } from "../../../../shared/api/admin_workers.ts";
 import type { AdminWorkflow } from "../../../../shared/api/admin_workflows.ts";
 import { CREDENTIAL_ERRORS } from "../../../../shared/api/error_schema.ts";
 import type { ErrorCode } from "../../../../shared/errors.ts";
-import { fail } from "../http/errors.ts";
+import { fail } from "../../_shared/http/errors.ts";
 
 /** Refusals of requireAuth({admin: true}). */
 export const ADMIN_AUTH_ERRORS: ErrorCode[] = [...CREDENTIAL_ERRORS, "admin_required", "rate_limited"];

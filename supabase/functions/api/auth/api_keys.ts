@@ -1,21 +1,20 @@
 /**
- * API keys: `kiln_sk_` + 12 characters of public prefix + 40 of secret. Stored as the SHA-256 of the whole
- * key; found by its prefix, then compared in constant time.
+ * API keys: `kiln_sk_…` credentials (see _shared/auth/credentials.ts). Stored as the SHA-256 of the whole key;
+ * found by its prefix, then compared in constant time.
  */
 import type postgres from "postgres";
 import { sha256Hex } from "../../../../shared/sha256_hex.ts";
-import { fail } from "../http/errors.ts";
+import { credentialPrefix, newCredential, timingSafeEqualHex } from "../../_shared/auth/credentials.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { ApiKeyCache } from "./api_key_cache.ts";
 import type { Principal, Scope } from "./principal.ts";
 
 export const API_KEY_PREFIX = "kiln_sk_";
-const PREFIX_LENGTH = API_KEY_PREFIX.length + 12;
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /** A new key (shown once) and what is stored of it. */
 export function newApiKey(): { key: string; prefix: string; hash: string } {
-  const key = API_KEY_PREFIX + randomString(52);
-  return { key, prefix: key.slice(0, PREFIX_LENGTH), hash: sha256Hex(key) };
+  const { secret, prefix, hash } = newCredential(API_KEY_PREFIX);
+  return { key: secret, prefix, hash };
 }
 
 /** Whether a bearer token looks like an API key rather than a JWT. */
@@ -38,7 +37,7 @@ export interface KeyRow {
 
 /** The key's prefix, by which its row is found. */
 export function apiKeyPrefix(key: string): string {
-  return key.slice(0, PREFIX_LENGTH);
+  return credentialPrefix(API_KEY_PREFIX, key);
 }
 
 /**
@@ -73,18 +72,4 @@ export async function authenticateApiKey(sql: postgres.Sql, cache: ApiKeyCache, 
     apiKeyId: row.id,
     rateLimitPerMinute: row.rate_limit_per_minute ?? undefined,
   };
-}
-
-/** Compares two equal-length hex strings without an early exit. */
-export function timingSafeEqualHex(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
-function randomString(length: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length));
-  // 256 is not a multiple of 62; the bias (4 of 256 values) is irrelevant at 52 characters of entropy.
-  return [...bytes].map((b) => ALPHABET[b % ALPHABET.length]).join("");
 }

@@ -5,8 +5,8 @@
 import type { MiddlewareHandler } from "hono";
 import type { JWTPayload } from "jose";
 import type postgres from "postgres";
+import { fail } from "../../_shared/http/errors.ts";
 import type { ApiEnv } from "../http/api_types.ts";
-import { fail } from "../http/errors.ts";
 import { limitPrincipal, type PrincipalRateLimits, type RateBudget } from "../rate_limit/rate_limit.ts";
 import type { ApiKeyCache } from "./api_key_cache.ts";
 import { authenticateApiKey, isApiKey } from "./api_keys.ts";

@@ -4,7 +4,7 @@
  * audience, expiry and algorithm are checked.
  */
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
-import { fail } from "../http/errors.ts";
+import { fail } from "../../_shared/http/errors.ts";
 
 export interface JwtVerifierOptions {
   /** `<SUPABASE_URL>/auth/v1` */

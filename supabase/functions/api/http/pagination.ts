@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { strictObject } from "../../../../shared/api/strict_object.ts";
-import { fail } from "./errors.ts";
+import { fail } from "../../_shared/http/errors.ts";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

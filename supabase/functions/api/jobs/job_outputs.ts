@@ -1,7 +1,7 @@
 /** A job's outputs as stored on the row: `[{path, content_type, size, …}]` in the `outputs` bucket. */
 import type postgres from "postgres";
 import type { JobStatus } from "../../../../shared/job_states.ts";
-import { fail } from "../http/errors.ts";
+import { fail } from "../../_shared/http/errors.ts";
 
 export interface StoredOutput {
   path: string;

@@ -9,8 +9,8 @@ import { UPLOAD_REF } from "../../../../shared/job_types/fields.ts";
 import { JOB_TYPE_DEFINITIONS, type JobType } from "../../../../shared/job_types/index.ts";
 import type { StoredWorkflow } from "../../../../shared/job_types/workflow_bindings.ts";
 import { UUID_PATTERN } from "../../../../shared/uuid.ts";
-import { fieldErrors } from "../http/errors.ts";
-import { uploadPath } from "../storage/buckets.ts";
+import { fieldErrors } from "../../_shared/http/errors.ts";
+import { uploadPath } from "../../_shared/storage/buckets.ts";
 
 /** Throws 422 validation_failed with `details` {field path: message}. */
 export function invalid(details: Record<string, string>): never {

@@ -4,7 +4,7 @@
  */
 import type postgres from "postgres";
 import type { Job, JobSummary } from "../../../../shared/api/job_schema.ts";
-import { fail } from "../http/errors.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { QueuePositions } from "./queue_positions.ts";
 import { uuidLiteral } from "./uuid_literal.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
-import type { LogLine } from "../http/request_context.ts";
+import type { LogLine } from "../../_shared/http/request_context.ts";
 import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
 import { listenToQueue } from "../testing/queue_listener.ts";
 import { claimerWaker } from "./wake_claimers.ts";

@@ -12,8 +12,8 @@
  */
 import type postgres from "postgres";
 import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
-import { waitUntil } from "../../dispatch/background.ts";
-import type { LogLine } from "../http/request_context.ts";
+import type { LogLine } from "../../_shared/http/request_context.ts";
+import { waitUntil } from "../../_shared/wait_until.ts";
 
 /** Wakes the claimers of a job type; never throws. */
 export type WakeClaimers = (type: string) => void;

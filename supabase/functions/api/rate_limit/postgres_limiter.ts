@@ -10,7 +10,7 @@
  * loopback, 2 cores, GET /v1/jobs/:id): a counting round trip per request cost ~0.35 ms of CPU.
  */
 import type postgres from "postgres";
-import type { LogLine } from "../http/request_context.ts";
+import type { LogLine } from "../../_shared/http/request_context.ts";
 import type { LimitResult, RateLimiter } from "./rate_limiter.ts";
 
 /** What the isolate knows of one key's current window. */

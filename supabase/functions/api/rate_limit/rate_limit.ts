@@ -5,10 +5,10 @@
  * Each limited response carries RateLimit-Limit/-Remaining/-Reset of the tightest budget; a 429 adds Retry-After.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { ApiEnv } from "../http/api_types.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 import type { LimitResult, RateLimiter } from "./rate_limiter.ts";
 
 /** Which per-principal budget a route spends: job creation, or everything else. */

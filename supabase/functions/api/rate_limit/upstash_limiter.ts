@@ -6,7 +6,7 @@
  */
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis";
-import type { LogLine } from "../http/request_context.ts";
+import type { LogLine } from "../../_shared/http/request_context.ts";
 import type { LimitResult, RateLimiter } from "./rate_limiter.ts";
 
 export interface UpstashLimiterOptions {

@@ -1,8 +1,8 @@
 /** What the key routes share: the columns of a key record, its JSON form, and the no-escalation rule. */
 import type postgres from "postgres";
 import type { ApiKey } from "../../../../shared/api/keys.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { Principal, Scope } from "../auth/principal.ts";
-import { fail } from "../http/errors.ts";
 
 export interface ApiKeyRow {
   id: string;

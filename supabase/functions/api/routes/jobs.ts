@@ -1,7 +1,8 @@
 /** The jobs routes: jobs and their outputs, input uploads, and the workflows a job can run. */
+
+import { supabaseStorage } from "../../_shared/storage/object_storage.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { supabaseStorage } from "../storage/object_storage.ts";
 import { registerJobsCancel } from "./v1_jobs_cancel.ts";
 import { registerJobsCreate } from "./v1_jobs_create.ts";
 import { registerJobsGet } from "./v1_jobs_get.ts";

@@ -2,12 +2,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AdminCreditGrantBody, AdminCreditGranted } from "../../../../shared/api/admin_credits.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
 import { ADMIN_AUTH_ERRORS, BODY_ERRORS } from "../admin/admin_rows.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
 
 export function registerAdminCredits(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

@@ -5,14 +5,15 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AdminSettings, AdminSettingsPatchBody } from "../../../../shared/api/admin_settings.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { JsonValue } from "../admin/admin_rows.ts";
 import { ADMIN_AUTH_ERRORS, BODY_ERRORS } from "../admin/admin_rows.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 
 export function registerAdminSettingsUpdate(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

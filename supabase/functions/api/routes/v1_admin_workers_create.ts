@@ -2,13 +2,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AdminWorkerCreateBody, AdminWorkerCreated } from "../../../../shared/api/admin_workers.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { newWorkerToken } from "../../_shared/auth/worker_tokens.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
 import { ADMIN_AUTH_ERRORS, BODY_ERRORS, toAdminWorker, type WorkerRow, workerColumns } from "../admin/admin_rows.ts";
-import { newWorkerToken } from "../admin/worker_tokens.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
 
 export function registerAdminWorkersCreate(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

@@ -5,13 +5,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AdminWorker } from "../../../../shared/api/admin_workers.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import { ADMIN_AUTH_ERRORS, toAdminWorker, type WorkerRow, workerColumns } from "../admin/admin_rows.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 
 const Params = z.strictObject({
   id: z.uuid({ error: "id must be a worker id (a UUID)" }).openapi({ param: { name: "id", in: "path" } }),

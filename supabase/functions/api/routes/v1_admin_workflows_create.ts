@@ -2,6 +2,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AdminWorkflow, AdminWorkflowCreateBody } from "../../../../shared/api/admin_workflows.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
 import type { JsonValue } from "../admin/admin_rows.ts";
 import {
   ADMIN_AUTH_ERRORS,
@@ -10,11 +12,10 @@ import {
   toAdminWorkflow,
   type WorkflowRow,
 } from "../admin/admin_rows.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
 
 export function registerAdminWorkflowsCreate(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

@@ -1,13 +1,14 @@
 /** DELETE /v1/admin/workflows/{id}: removes a workflow; jobs that ran it keep their history (workflow_id null). */
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import { ADMIN_AUTH_ERRORS } from "../admin/admin_rows.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 import { WorkflowIdParams } from "./v1_admin_workflows_get.ts";
 
 export function registerAdminWorkflowsDelete(app: ApiApp, deps: ApiDeps): void {

@@ -2,11 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AdminWorkflow } from "../../../../shared/api/admin_workflows.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import { ADMIN_AUTH_ERRORS, toAdminWorkflow, type WorkflowRow } from "../admin/admin_rows.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { fail } from "../http/errors.ts";
 
 /** The `{id}` path parameter of the workflow routes. */
 export const WorkflowIdParams = z.strictObject({

@@ -2,6 +2,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AdminWorkflow, AdminWorkflowUpdateBody } from "../../../../shared/api/admin_workflows.ts";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { JsonValue } from "../admin/admin_rows.ts";
 import {
   ADMIN_AUTH_ERRORS,
@@ -10,12 +13,10 @@ import {
   toAdminWorkflow,
   type WorkflowRow,
 } from "../admin/admin_rows.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 import { WorkflowIdParams } from "./v1_admin_workflows_get.ts";
 
 const JSON_COLUMNS = new Set(["graph", "bindings", "cost_rule"]);

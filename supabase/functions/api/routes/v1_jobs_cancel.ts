@@ -4,12 +4,12 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { JobIdParams } from "../../../../shared/api/id_param.ts";
 import { Job } from "../../../../shared/api/job_schema.ts";
-import { kickDispatch } from "../../dispatch/kick.ts";
+import { kickDispatch } from "../../_shared/dispatch_kick.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { JobIdParams } from "../jobs/job_id_param.ts";
 import { loadJob } from "../jobs/job_view.ts";
 
 export function registerJobsCancel(app: ApiApp, deps: ApiDeps): void {

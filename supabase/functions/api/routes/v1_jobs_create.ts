@@ -12,7 +12,7 @@ import { Img2ImgParams } from "../../../../shared/job_types/img2img.ts";
 import { Txt2ImgParams } from "../../../../shared/job_types/txt2img.ts";
 import { UpscaleParams } from "../../../../shared/job_types/upscale.ts";
 import { WorkflowParams } from "../../../../shared/job_types/workflow.ts";
-import { kickDispatch } from "../../dispatch/kick.ts";
+import { kickDispatch } from "../../_shared/dispatch_kick.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";

@@ -1,11 +1,11 @@
 /** GET /v1/jobs/{id}: one of the caller's jobs, with its queue position, warnings and (?include=events) its log. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { JobIdParams } from "../../../../shared/api/id_param.ts";
 import { Job } from "../../../../shared/api/job_schema.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { JobIdParams } from "../jobs/job_id_param.ts";
 import { loadJob } from "../jobs/job_view.ts";
 
 const Query = z.strictObject(

@@ -4,15 +4,15 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { JobIdParams } from "../../../../shared/api/id_param.ts";
 import { FINAL_STATUSES } from "../../../../shared/job_states.ts";
+import { fail } from "../../_shared/http/errors.ts";
+import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
+import type { ObjectStorage } from "../../_shared/storage/object_storage.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { fail } from "../http/errors.ts";
-import { JobIdParams } from "../jobs/job_id_param.ts";
 import { jobOutputs } from "../jobs/job_outputs.ts";
-import { OUTPUTS_BUCKET } from "../storage/buckets.ts";
-import type { ObjectStorage } from "../storage/object_storage.ts";
 
 const Deleted = z
   .object({ job_id: z.uuid(), deleted: z.number().int().openapi({ description: "How many files were removed." }) })

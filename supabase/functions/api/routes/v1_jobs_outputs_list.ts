@@ -5,14 +5,14 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { JobIdParams } from "../../../../shared/api/id_param.ts";
 import { JobOutput } from "../../../../shared/api/job_schema.ts";
+import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
+import type { ObjectStorage } from "../../_shared/storage/object_storage.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { JobIdParams } from "../jobs/job_id_param.ts";
 import { jobOutputs } from "../jobs/job_outputs.ts";
-import { OUTPUTS_BUCKET } from "../storage/buckets.ts";
-import type { ObjectStorage } from "../storage/object_storage.ts";
 
 const expiresMessage = "expires_in must be a whole number of seconds from 60 to 604800 (7 days)";
 

@@ -2,12 +2,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKeyCreateBody, ApiKeyCreated } from "../../../../shared/api/keys.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
 import { newApiKey } from "../auth/api_keys.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
 import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
 
 const DAY_MS = 86_400_000;

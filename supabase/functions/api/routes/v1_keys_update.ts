@@ -2,12 +2,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKey, ApiKeyIdParam, ApiKeyUpdateBody } from "../../../../shared/api/keys.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
 
 export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {

@@ -6,11 +6,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { strictObject } from "../../../../shared/api/strict_object.ts";
+import { INPUTS_BUCKET, uploadPath } from "../../_shared/storage/buckets.ts";
+import { type ObjectStorage, UPLOAD_URL_LIFETIME_SECONDS } from "../../_shared/storage/object_storage.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
-import { INPUTS_BUCKET, uploadPath } from "../storage/buckets.ts";
-import { type ObjectStorage, UPLOAD_URL_LIFETIME_SECONDS } from "../storage/object_storage.ts";
 
 const CONTENT_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
 /** The `inputs` bucket's file size limit (supabase/migrations/…_storage_buckets.sql). */

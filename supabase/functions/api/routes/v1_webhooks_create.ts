@@ -2,10 +2,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookCreateBody, WebhookCreated } from "../../../../shared/api/webhooks.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { auditActor } from "../auth/principal.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
 import {
   assertWebhookTarget,
   toWebhook,

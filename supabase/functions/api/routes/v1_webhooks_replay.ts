@@ -5,7 +5,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookIdParam, WebhookReplayBody, WebhookReplayed } from "../../../../shared/api/webhooks.ts";
-import { kickDispatch } from "../../dispatch/kick.ts";
+import { kickDispatch } from "../../_shared/dispatch_kick.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { auditedChange, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";

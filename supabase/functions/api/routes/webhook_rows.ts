@@ -7,12 +7,13 @@ import type postgres from "postgres";
 import { CREDENTIAL_ERRORS } from "../../../../shared/api/error_schema.ts";
 import type { WebhookEndpoint } from "../../../../shared/api/webhooks.ts";
 import { checkWebhookTarget, targetPolicyOf } from "../../../../shared/webhooks/ssrf.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
+import { fail } from "../../_shared/http/errors.ts";
+import { auditActor } from "../auth/principal.ts";
 import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
 import { type ApiEnv, CALLER_SECURITY } from "../http/api_types.ts";
-import { auditActor, auditInsert } from "../http/audit.ts";
-import { clientIp } from "../http/client_ip.ts";
-import { fail } from "../http/errors.ts";
 
 /** How a receiver checks a delivery, for the route descriptions. */
 export const VERIFY_NOTE =

@@ -11,7 +11,7 @@
 import type postgres from "postgres";
 import { checkWebhookTarget, type HostResolver, type TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";
 import { webhookBody } from "../../../../shared/webhooks/webhook_body.ts";
-import type { LogLine } from "../../api/http/request_context.ts";
+import type { LogLine } from "../../_shared/http/request_context.ts";
 import {
   type AttemptResult,
   type ClaimedDelivery,

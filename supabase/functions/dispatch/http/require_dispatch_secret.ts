@@ -5,8 +5,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { sha256Hex } from "../../../../shared/sha256_hex.ts";
-import { timingSafeEqualHex } from "../../api/auth/api_keys.ts";
-import { fail } from "../../api/http/errors.ts";
+import { timingSafeEqualHex } from "../../_shared/auth/credentials.ts";
+import { fail } from "../../_shared/http/errors.ts";
 
 export function requireDispatchSecret(secret: string | undefined): MiddlewareHandler {
   // Digests, so the comparison takes the same time whatever the length of what was sent.

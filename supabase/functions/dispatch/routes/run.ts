@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { KilnError } from "../../../../shared/errors.ts";
-import { fieldErrors } from "../../api/http/errors.ts";
-import { waitUntil } from "../background.ts";
+import { fieldErrors } from "../../_shared/http/errors.ts";
+import { waitUntil } from "../../_shared/wait_until.ts";
 import type { DispatchDeps } from "../deps.ts";
 import { dispatchOnce } from "../dispatch_once.ts";
 import type { DispatchApp } from "../http/dispatch_types.ts";

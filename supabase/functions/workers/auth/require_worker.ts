@@ -8,9 +8,9 @@
 import type { MiddlewareHandler } from "hono";
 import type postgres from "postgres";
 import { sha256Hex } from "../../../../shared/sha256_hex.ts";
-import { WORKER_TOKEN_PREFIX, workerTokenPrefix } from "../../api/admin/worker_tokens.ts";
-import { timingSafeEqualHex } from "../../api/auth/api_keys.ts";
-import { fail } from "../../api/http/errors.ts";
+import { timingSafeEqualHex } from "../../_shared/auth/credentials.ts";
+import { WORKER_TOKEN_PREFIX, workerTokenPrefix } from "../../_shared/auth/worker_tokens.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { WorkerPrincipal, WorkersEnv } from "../http/workers_types.ts";
 
 interface WorkerRow {

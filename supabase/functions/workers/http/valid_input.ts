@@ -5,8 +5,8 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { fail, validationError } from "../../api/http/errors.ts";
-import { JobIdParams } from "../../api/jobs/job_id_param.ts";
+import { JobIdParams } from "../../../../shared/api/id_param.ts";
+import { fail, validationError } from "../../_shared/http/errors.ts";
 
 /** The JSON body parsed with `schema`; an empty body is parsed as `undefined` (for optional bodies). */
 export async function validBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {

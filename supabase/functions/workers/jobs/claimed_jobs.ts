@@ -8,7 +8,7 @@ import type postgres from "postgres";
 import { imageRefsOf } from "../../../../shared/comfyui/build_graph.ts";
 import { UPLOAD_REF } from "../../../../shared/job_types/fields.ts";
 import type { ClaimedJob, JobError } from "../../../../shared/worker_protocol.ts";
-import { INPUTS_BUCKET, uploadPath } from "../../api/storage/buckets.ts";
+import { INPUTS_BUCKET, uploadPath } from "../../_shared/storage/buckets.ts";
 import type { WorkersDeps } from "../deps.ts";
 
 interface ClaimRow {

@@ -5,7 +5,7 @@
  */
 import type postgres from "postgres";
 import { UploadsRequest } from "../../../../shared/worker_protocol.ts";
-import { type KickTarget, kickDispatch } from "../../dispatch/kick.ts";
+import { type KickTarget, kickDispatch } from "../../_shared/dispatch_kick.ts";
 
 /** The owner of job `jobId` if `workerId` holds it with `token`; else 404 not_found or 409 lease_lost. */
 export async function heldJobOwner(sql: postgres.Sql, jobId: string, workerId: string, token: string): Promise<string> {

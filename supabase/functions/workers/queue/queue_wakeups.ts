@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
-import type { LogLine } from "../../api/http/request_context.ts";
+import type { LogLine } from "../../_shared/http/request_context.ts";
 
 /** The longest a long poll waits between two claims without a NOTIFY. */
 export const BACKSTOP_MS = 1000;

@@ -4,7 +4,7 @@
  * up to that long, so a worker without Realtime still gets work at once. A draining worker gets nothing.
  */
 import { ClaimRequest, type ClaimResponse } from "../../../../shared/worker_protocol.ts";
-import { fail } from "../../api/http/errors.ts";
+import { fail } from "../../_shared/http/errors.ts";
 import type { WorkersDeps } from "../deps.ts";
 import { invalidFields, validBody } from "../http/valid_input.ts";
 import type { WorkersApp } from "../http/workers_types.ts";

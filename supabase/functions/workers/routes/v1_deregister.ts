@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import type { Deregistered } from "../../../../shared/worker_protocol.ts";
-import { auditInsert } from "../../api/http/audit.ts";
-import { clientIp } from "../../api/http/client_ip.ts";
+import { auditInsert } from "../../_shared/http/audit.ts";
+import { clientIp } from "../../_shared/http/client_ip.ts";
 import { failRevoked } from "../auth/require_worker.ts";
 import type { WorkersDeps } from "../deps.ts";
 import { validBody } from "../http/valid_input.ts";

@@ -6,7 +6,7 @@
  */
 import type postgres from "postgres";
 import { CompleteRequest } from "../../../../shared/worker_protocol.ts";
-import { OUTPUTS_BUCKET } from "../../api/storage/buckets.ts";
+import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
 import type { WorkersDeps } from "../deps.ts";
 import { invalidFields, jobIdParam, validBody } from "../http/valid_input.ts";
 import type { WorkersApp } from "../http/workers_types.ts";

@@ -4,7 +4,7 @@
  * it there and lists the paths when it completes. A retried attempt may replace its predecessor's files.
  */
 import { UploadsRequest, type UploadsResponse } from "../../../../shared/worker_protocol.ts";
-import { OUTPUTS_BUCKET } from "../../api/storage/buckets.ts";
+import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
 import type { WorkersDeps } from "../deps.ts";
 import { invalidFields, jobIdParam, validBody } from "../http/valid_input.ts";
 import type { WorkersApp } from "../http/workers_types.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { ClaimedJob, Register } from "../../../../shared/worker_protocol.ts";
-import { newWorkerToken } from "../../api/admin/worker_tokens.ts";
+import { newWorkerToken } from "../../_shared/auth/worker_tokens.ts";
 import {
   type ApiHarness,
   type CallInit,

@@ -4,6 +4,16 @@
  */
 import { z } from "zod";
 
+export const positiveInt = z.coerce.number().int().positive();
+
+/** A comma-separated list. */
+export const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
 export const FunctionEnv = z.object({
   SUPABASE_URL: z.url(),
   SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
@@ -21,6 +31,14 @@ export const FunctionEnv = z.object({
    * functions hold at most N × this; 4 keeps a dozen isolates inside a Free/Micro project's direct connections.
    */
   KILN_DB_POOL_SIZE: z.coerce.number().int().positive().default(4),
+  /** Largest request body. */
+  KILN_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /**
+   * The dispatcher's secret (Authorization: Bearer …). The dispatcher accepts only callers that send it (unset: no
+   * one). The api and workers functions, with it, kick the dispatcher after a transition or a replay so webhooks
+   * leave at once; without it, deliveries wait for its next scheduled run.
+   */
+  KILN_DISPATCH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   SUPABASE_ANON_KEY: z.string().min(1).optional(),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
   /**
@@ -37,6 +55,17 @@ export const FunctionEnv = z.object({
   SUPABASE_JWT_SECRET: z.string().optional(),
 });
 export type FunctionEnv = z.infer<typeof FunctionEnv>;
+
+/** The allow-lists of the webhook SSRF policy: the api checks URLs when they are registered, dispatch when it sends. */
+export const WebhookTargetEnv = {
+  /** Hosts whose webhooks may use plain http (local receivers, tests), comma-separated; others need https. */
+  KILN_WEBHOOK_HTTP_ALLOW: csv.default([]),
+  /**
+   * Hosts whose webhooks may resolve to private, loopback or link-local addresses, comma-separated. Unset: the
+   * http allow-list (a host trusted for plain http is a local receiver, on a private address).
+   */
+  KILN_WEBHOOK_PRIVATE_ALLOW: z.string().optional(),
+};
 
 /** Parses a function's environment with `schema`, or throws one Error naming every bad variable. */
 export function parseFunctionEnv<S extends z.ZodType>(

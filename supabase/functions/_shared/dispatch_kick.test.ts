@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { dispatchKicker } from "./kick.ts";
+import { dispatchKicker } from "./dispatch_kick.ts";
 
 describe("dispatchKicker", () => {
   it("sends the first kick at once and the rest of a burst as one more request", async () => {

@@ -3,7 +3,6 @@
  * log line when it ends (never a secret or token), and, for bodies, the size limit (413) and JSON only (415).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { ApiEnv } from "./api_types.ts";
 import { errorResponse, fail } from "./errors.ts";
 
 /** One structured log line; the default writes JSON to stdout. */
@@ -12,16 +11,12 @@ export type LogLine = (entry: Record<string, unknown>) => void;
 /** The default log: one JSON object per line on stdout, where Supabase collects a function's logs. */
 export const stdoutLog: LogLine = (entry) => console.log(JSON.stringify(entry));
 
-/** Who made the request, for its log line (never a secret): the API's user or key by default. */
-export type CallerOf = (c: Context) => Record<string, unknown> | null;
+/** Who made the request, for its log line (never a secret). */
+// biome-ignore lint/suspicious/noExplicitAny: each function's app has its own context variables.
+export type CallerOf = (c: Context<any>) => Record<string, unknown> | null;
 
-const apiCaller: CallerOf = (c: Context<ApiEnv>) => {
-  const principal = c.get("principal");
-  return principal ? { kind: principal.kind, user: principal.userId, key: principal.apiKeyId } : null;
-};
-
-/** The middleware of every function's app (the API's, the workers'), `callerOf` saying who called. */
-export function requestContext(maxBodyBytes: number, log: LogLine, callerOf: CallerOf = apiCaller): MiddlewareHandler {
+/** The middleware of every function's app, `callerOf` saying who called. */
+export function requestContext(maxBodyBytes: number, log: LogLine, callerOf: CallerOf): MiddlewareHandler {
   return async (c, next) => {
     const given = c.req.header("x-request-id");
     const requestId = given && /^[\w.-]{8,128}$/.test(given) ? given : `req_${crypto.randomUUID()}`;

@@ -10,7 +10,7 @@
  * Usage, in a route after the transition committed:
  *   kickDispatch(deps.config);   // { SUPABASE_URL, KILN_DISPATCH_SECRET }
  */
-import { waitUntil } from "./background.ts";
+import { waitUntil } from "./wait_until.ts";
 
 export interface KickTarget {
   SUPABASE_URL: string;

@@ -3,21 +3,15 @@
  * a data-modifying CTE, so a change and its audit row commit together or not at all.
  */
 import type postgres from "postgres";
-import type { Principal } from "../auth/principal.ts";
 
 /** Who made a change, and from where. */
 export interface AuditActor {
-  kind: Principal["kind"] | "worker";
+  kind: "user" | "api_key" | "worker";
   /** The user's id, the API key's id when a key made the change, or the worker's id. */
   id: string;
   /** The owner of the account the change was made in (none for a worker's own changes). */
   userId?: string;
   ip: string | null;
-}
-
-/** The actor for `principal`, calling from `ip`. */
-export function auditActor(principal: Principal, ip: string | null): AuditActor {
-  return { kind: principal.kind, id: principal.apiKeyId ?? principal.userId, userId: principal.userId, ip };
 }
 
 /**
