@@ -13,7 +13,7 @@ import type { ComfyConnection } from "./comfy_connection.ts";
 import { Heartbeats } from "./heartbeats.ts";
 import type { Logger } from "./log.ts";
 import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
-import type { QueueWakeups } from "./queue_wakeups.ts";
+import type { QueueWakeups } from "./realtime_wakeups.ts";
 import { registerWorker } from "./register_worker.ts";
 import { type JobEnd, JobRun, type OnJobMark } from "./run_job.ts";
 

@@ -11,7 +11,7 @@ import { encodePng } from "../scripts/comfyui_sim/png.ts";
 import type { ComfyuiSim } from "../scripts/comfyui_sim/sim.ts";
 import { Inbox, subscribed, webSocketTransport } from "../scripts/local/realtime/test_clients.ts";
 import { pngSize } from "./job_outputs.ts";
-import { disconnectRealtime } from "./queue_wakeups.ts";
+import { disconnectRealtime } from "./realtime_wakeups.ts";
 import { download, final, type JobView, startWorkerStack, type WorkerStack } from "./testing/worker_stack.ts";
 
 let stack: WorkerStack;

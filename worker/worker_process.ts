@@ -8,7 +8,7 @@ import { ComfyConnection } from "./comfy_connection.ts";
 import { ConfigError, loadConfig, redactedConfig, USAGE, type WorkerConfig } from "./config.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { ProtocolClient } from "./protocol_client.ts";
-import { QueueWakeups } from "./queue_wakeups.ts";
+import { QueueWakeups } from "./realtime_wakeups.ts";
 import type { OnJobMark } from "./run_job.ts";
 import { Worker } from "./worker.ts";
 

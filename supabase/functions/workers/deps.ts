@@ -8,7 +8,7 @@ import { functionPool } from "../_shared/database_pool.ts";
 import { type LogLine, stdoutLog } from "../_shared/http/request_context.ts";
 import { type ObjectStorage, supabaseStorage } from "../_shared/storage/object_storage.ts";
 import { parseWorkersConfig, type WorkersConfig } from "./config.ts";
-import { type QueueWakeups, queueWakeups } from "./queue/queue_wakeups.ts";
+import { type QueueWakeups, queueWakeups } from "./queue/claim_long_poll.ts";
 
 export interface WorkersDeps {
   config: WorkersConfig;

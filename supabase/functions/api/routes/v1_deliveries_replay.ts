@@ -8,7 +8,7 @@ import { DeliveryIdParam, DeliveryQueued } from "../../../../shared/api/webhooks
 import { kickDispatch } from "../../_shared/dispatch_kick.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditedChange, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+import { auditedChange, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
 
 export function registerDeliveriesReplay(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

@@ -7,7 +7,7 @@ import { clientIp } from "../../_shared/http/client_ip.ts";
 import { auditActor } from "../auth/principal.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { noSuchWebhook, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+import { noSuchWebhook, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
 
 export function registerWebhooksDelete(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

@@ -8,7 +8,7 @@ import { DeliveryStatus, WebhookDelivery, WebhookIdParam } from "../../../../sha
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
-import { noSuchWebhook, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+import { noSuchWebhook, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
 
 /** A cursor names the last delivery of the previous page. */
 const DeliveryCursor = z.tuple([z.uuid()]);

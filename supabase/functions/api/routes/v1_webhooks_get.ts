@@ -11,7 +11,7 @@ import {
   type WebhookRow,
   webhookColumns,
   webhookRouteBase,
-} from "./webhook_rows.ts";
+} from "./webhook_route_support.ts";
 
 export function registerWebhooksGet(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

@@ -5,7 +5,13 @@ import { WebhookEndpoint } from "../../../../shared/api/webhooks.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
-import { toWebhook, WEBHOOK_ROUTE_ERRORS, type WebhookRow, webhookColumns, webhookRouteBase } from "./webhook_rows.ts";
+import {
+  toWebhook,
+  WEBHOOK_ROUTE_ERRORS,
+  type WebhookRow,
+  webhookColumns,
+  webhookRouteBase,
+} from "./webhook_route_support.ts";
 
 /** A cursor names the last endpoint of the previous page. */
 const WebhookCursor = z.tuple([z.uuid()]);

@@ -20,7 +20,7 @@ import {
   type WebhookRow,
   webhookColumns,
   webhookRouteBase,
-} from "./webhook_rows.ts";
+} from "./webhook_route_support.ts";
 
 export function registerWebhooksUpdate(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({

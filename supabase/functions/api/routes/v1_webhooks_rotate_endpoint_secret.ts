@@ -7,9 +7,9 @@ import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookIdParam, WebhookSecret } from "../../../../shared/api/webhooks.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditedChange, VERIFY_NOTE, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+import { auditedChange, VERIFY_NOTE, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
 
-export function registerWebhooksRotateSecret(app: ApiApp, deps: ApiDeps): void {
+export function registerWebhooksRotateEndpointSecret(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({
     method: "post",
     path: "/v1/webhooks/{id}/rotate-secret",

@@ -5,9 +5,9 @@ import { DeliveryQueued, WebhookIdParam } from "../../../../shared/api/webhooks.
 import { kickDispatch } from "../../_shared/dispatch_kick.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditedChange, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_rows.ts";
+import { auditedChange, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
 
-export function registerWebhooksTest(app: ApiApp, deps: ApiDeps): void {
+export function registerWebhooksSendTestEvent(app: ApiApp, deps: ApiDeps): void {
   const route = createRoute({
     method: "post",
     path: "/v1/webhooks/{id}/test",
