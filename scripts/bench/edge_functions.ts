@@ -7,8 +7,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
-import { startDenoFunction } from "../../supabase/functions/api/testing/deno_server.ts";
 import { buildFunction, functionNames } from "../build_functions.ts";
+import { startDenoFunction } from "../testing/deno_function.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./report.ts";
 import { benchParams, createOwners } from "./setup.ts";
 import { percentile } from "./stats.ts";

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type StackTarget, startLocalTarget } from "../testing/test_stack.ts";
 import { servedAsHosted } from "./gateway.ts";
-import { type StackTarget, startLocalTarget } from "./test_stack.ts";
 
 describe("the gateway's function answers", () => {
   const page = () =>

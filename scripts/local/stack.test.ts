@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import postgres from "postgres";
+import { type StackTarget, startLocalTarget } from "../testing/test_stack.ts";
 import { Inbox, subscribed, webSocketTransport } from "./realtime/test_clients.ts";
-import { type StackTarget, startLocalTarget } from "./test_stack.ts";
 
 describe("local stack through supabase-js", () => {
   let target: StackTarget;

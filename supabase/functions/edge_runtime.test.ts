@@ -12,7 +12,7 @@ import { Webhook } from "standardwebhooks";
 import { buildFunction } from "../../scripts/build_functions.ts";
 import { edgeDenoMissing } from "../../scripts/deno_binaries.ts";
 import { LOCAL_JWT_SECRET } from "../../scripts/local/jwt_keys.ts";
-import { type DenoApi, startDenoFunction } from "./api/testing/deno_server.ts";
+import { type DenoApi, startDenoFunction } from "../../scripts/testing/deno_function.ts";
 import { startReceiver, type WebhookReceiver } from "./dispatch/testing/webhook_receiver.ts";
 import { registration, startWorkerHarness, type WorkerHarness } from "./workers/testing/worker_harness.ts";
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "../../scripts/db/database.ts";
+import { testServerUrl } from "../../scripts/testing/test_database.ts";
 import {
   balances,
   claim,
@@ -18,7 +19,6 @@ import {
   sqlstate,
 } from "./helpers/fixtures.ts";
 import { useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
-import { testServerUrl } from "./helpers/test_database.ts";
 
 const skip = testServerUrl() ? false : "needs a PostgreSQL server";
 

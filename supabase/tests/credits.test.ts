@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { testServerUrl } from "../../scripts/testing/test_database.ts";
 import {
   balances,
   claim,
@@ -16,7 +17,6 @@ import {
   sqlstate,
 } from "./helpers/fixtures.ts";
 import { useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
-import { testServerUrl } from "./helpers/test_database.ts";
 
 const seed = Number(process.env.KILN_TEST_SEED ?? 20261123);
 const steps = 300;

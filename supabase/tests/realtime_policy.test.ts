@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import type { Queryable } from "../../scripts/db/database.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/test_database.ts";
+import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
 
 const MIGRATION = new URL("../migrations/20261123000700_job_notifications.sql", import.meta.url);
 const POLICY = '"Users can receive their own job updates"';

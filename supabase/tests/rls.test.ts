@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import type { Database, Queryable } from "../../scripts/db/database.ts";
+import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
 import { createJob, createUser } from "./helpers/fixtures.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/test_database.ts";
 
 let t: TestDatabase;
 let db: Database;

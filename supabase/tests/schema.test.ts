@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Database } from "../../scripts/db/database.ts";
 import { DatabaseNewerThanCodeError, migrate, readMigrations } from "../../scripts/db/migrate.ts";
+import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
 import { SQLSTATE_CODES } from "../../shared/errors.ts";
 import { JOB_PHASES, JOB_STATUSES } from "../../shared/job_states.ts";
 import { createJob, createUser } from "./helpers/fixtures.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/test_database.ts";
 
 let t: TestDatabase;
 let db: Database;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import type postgres from "postgres";
 import { newWorkerToken } from "../../../supabase/functions/_shared/auth/worker_tokens.ts";
-import type { StackTarget } from "../../local/test_stack.ts";
+import type { StackTarget } from "../../testing/test_stack.ts";
 
 export interface HeldJob {
   id: string;

@@ -11,7 +11,7 @@ import { createClient, isAuthSessionMissingError, type SupabaseClient } from "@s
 import { decodeJwt } from "jose";
 import postgres from "postgres";
 import WebSocket from "ws";
-import { type StackTarget, stackTargets } from "../test_stack.ts";
+import { type StackTarget, stackTargets } from "../../testing/test_stack.ts";
 
 for (const { name, start, skip } of stackTargets()) {
   describe(`auth (${name})`, { skip }, () => {

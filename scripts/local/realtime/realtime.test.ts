@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import postgres from "postgres";
 import WebSocket from "ws";
-import { type StackTarget, stackTargets } from "../test_stack.ts";
+import { type StackTarget, stackTargets } from "../../testing/test_stack.ts";
 import {
   createUsers,
   Inbox,

@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
-import { type StackTarget, stackTargets } from "../test_stack.ts";
+import { type StackTarget, stackTargets } from "../../testing/test_stack.ts";
 
 // Node 20 has no global WebSocket, which supabase-js's Realtime client needs even when unused.
 const clientOptions = {

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { denoBinary } from "../../../scripts/deno_binaries.ts";
 import { LOCAL_JWT_SECRET } from "../../../scripts/local/jwt_keys.ts";
+import { type DenoApi, startDenoApi } from "../../../scripts/testing/deno_function.ts";
 import { type ApiHarness, startApiHarness } from "./testing/api_harness.ts";
-import { type DenoApi, startDenoApi } from "./testing/deno_server.ts";
 
 describe("the api function under Deno", { timeout: 180_000 }, () => {
   let h: ApiHarness;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
 import { type Stack, startStack } from "../../../scripts/local/stack.ts";
-import { createTestDatabase, type TestDatabase, testServerUrl } from "../../tests/helpers/test_database.ts";
+import { createTestDatabase, type TestDatabase, testServerUrl } from "../../../scripts/testing/test_database.ts";
 import { kickDispatch } from "../_shared/dispatch_kick.ts";
 import { startReceiver, type WebhookReceiver } from "./testing/webhook_receiver.ts";
 

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
+import { type DenoApi, startDenoApi } from "../../../scripts/testing/deno_function.ts";
 import { createJob, createUser } from "../../tests/helpers/fixtures.ts";
-import { type DenoApi, startDenoApi } from "../api/testing/deno_server.ts";
 import { type DispatchHarness, startDispatchHarness } from "./testing/dispatch_harness.ts";
 import { createEndpoint } from "./testing/webhook_fixtures.ts";
 import { startReceiver, type WebhookReceiver } from "./testing/webhook_receiver.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type DenoApi, startDenoApi } from "../api/testing/deno_server.ts";
+import { type DenoApi, startDenoApi } from "../../../scripts/testing/deno_function.ts";
 import { registration, startWorkerHarness, type WorkerHarness } from "./testing/worker_harness.ts";
 
 describe("the workers function under Deno", { timeout: 180_000 }, () => {

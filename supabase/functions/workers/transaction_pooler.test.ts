@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { LOCAL_JWT_SECRET } from "../../../scripts/local/jwt_keys.ts";
-import { testServerUrl } from "../../tests/helpers/test_database.ts";
+import { testServerUrl } from "../../../scripts/testing/test_database.ts";
 import {
   poolerUnavailable,
   startTransactionPooler,
   type TransactionPooler,
-} from "../../tests/helpers/transaction_pooler.ts";
+} from "../../../scripts/testing/transaction_pooler.ts";
 import { newApp as newApiApp } from "../api/app.ts";
 import { apiDeps } from "../api/deps.ts";
 import { newApp } from "./app.ts";

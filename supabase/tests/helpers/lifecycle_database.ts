@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { Database } from "../../../scripts/db/database.ts";
+import { createTestDatabase, type TestDatabase } from "../../../scripts/testing/test_database.ts";
 import { fromDatabaseError, KilnError } from "../../../shared/errors.ts";
 import { type JobSummary, setSetting } from "./fixtures.ts";
-import { createTestDatabase, type TestDatabase } from "./test_database.ts";
 
 export interface LifecycleDatabase {
   /** The database, once the `before` hook has run. */

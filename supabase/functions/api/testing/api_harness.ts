@@ -1,12 +1,12 @@
 /**
- * For API tests: the local stack on a database of its own (see scripts/local/test_stack.ts), users with
+ * For API tests: the local stack on a database of its own (see scripts/testing/test_stack.ts), users with
  * access tokens, API keys with chosen scopes, and a `call` that speaks to /functions/v1/api over HTTP.
  */
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import postgres from "postgres";
 import { LOCAL_JWT_SECRET } from "../../../../scripts/local/jwt_keys.ts";
-import { type StackTarget, startLocalTarget } from "../../../../scripts/local/test_stack.ts";
+import { type StackTarget, startLocalTarget } from "../../../../scripts/testing/test_stack.ts";
 import { newApiKey } from "../auth/api_keys.ts";
 import type { Scope } from "../auth/principal.ts";
 

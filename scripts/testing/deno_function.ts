@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { denoBinary } from "../../../../scripts/deno_binaries.ts";
+import { denoBinary } from "../deno_binaries.ts";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 

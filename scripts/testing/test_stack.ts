@@ -4,8 +4,9 @@
  * KILN_SUPABASE_URL, KILN_SUPABASE_ANON_KEY, KILN_SUPABASE_SERVICE_ROLE_KEY and KILN_SUPABASE_DB_URL (the values
  * `supabase status` prints) runs the same suites against a real `supabase start` stack as well.
  */
-import { createTestDatabase, testServerUrl } from "../../supabase/tests/helpers/test_database.ts";
-import { type StackOptions, startStack } from "./stack.ts";
+
+import { type StackOptions, startStack } from "../local/stack.ts";
+import { createTestDatabase, testServerUrl } from "./test_database.ts";
 
 export interface StackTarget {
   /** "local" or "supabase". */

@@ -5,8 +5,8 @@
  * `npm test` sets KILN_TEST_DATABASE to the server's admin URL, or to `pglite`.
  */
 import { randomBytes } from "node:crypto";
-import { type Database, openPglite, openPostgres } from "../../../scripts/db/database.ts";
-import { migrate, schemaFingerprint } from "../../../scripts/db/migrate.ts";
+import { type Database, openPglite, openPostgres } from "../db/database.ts";
+import { migrate, schemaFingerprint } from "../db/migrate.ts";
 
 export interface TestDatabase {
   db: Database;
