@@ -1,4 +1,6 @@
 -- The Postgres fallback rate limiter (used when no Upstash Redis is configured) and the audit log.
+-- Since 20261123001300_rate_limit_batches, kiln.rate_limit_hit is dropped (limits are decided in the isolate and
+-- synced in batches). supabase/schema.sql holds the current schema.
 
 create table kiln.rate_limit_counters (
   key text not null,

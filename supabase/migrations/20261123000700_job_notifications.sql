@@ -1,5 +1,7 @@
 -- How a job change reaches the outside: the event log, the webhook outbox, the owner's Realtime topic and,
 -- when a job becomes claimable, a wake-up for workers. Called by every lifecycle function, inside its transaction.
+-- Redefined later: kiln.enqueue_webhooks in 20261123001600_webhook_dispatch, kiln.publish_job_update in
+-- 20261123001900_queue_snapshot. supabase/schema.sql holds the current definitions.
 
 -- At most one unsent progress delivery per job and target: a newer tick replaces its payload (see below).
 create unique index webhook_deliveries_unsent_progress on public.webhook_deliveries

@@ -1,4 +1,6 @@
 -- Job creation: one transaction that checks, charges, inserts and announces.
+-- Redefined in 20261123001900_queue_snapshot: kiln.create_job no longer answers the queue (kiln.queue_position is
+-- dropped) and takes p_notify. supabase/schema.sql holds the current definition.
 
 /**
  * Creates a job for `p_owner_id`, or returns the job an earlier identical request created.

@@ -1,4 +1,6 @@
 -- Cancellation by the owner, the sweeps that keep the queue honest, and where a job stands in the queue.
+-- kiln.queue_position is dropped in 20261123001900_queue_snapshot (positions come from kiln.queue_snapshot).
+-- supabase/schema.sql holds the current schema.
 
 /**
  * Cancels a job for its owner (`p_owner_id` null: an administrator, any owner). A queued job is canceled and

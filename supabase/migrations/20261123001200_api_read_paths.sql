@@ -1,4 +1,5 @@
 -- Fewer round trips on the API's hot path: an API key and its per-principal rate-limit hit in one call.
+-- kiln.api_key_hit is dropped in 20261123001300_rate_limit_batches. supabase/schema.sql holds the current schema.
 
 /**
  * The API key with prefix `p_prefix` (with its owner's role) and, when `p_hash` is its secret's hash and it is
