@@ -1,6 +1,6 @@
 /**
  * The job state machine's vocabulary, mirroring the Postgres enums `job_status` and `job_phase`
- * (supabase/migrations/…_foundations.sql); a database test checks that the two agree.
+ * (supabase/migrations/…_foundations.sql) and the table kiln.job_event_types; a database test checks that they agree.
  */
 import { z } from "zod";
 
@@ -15,15 +15,22 @@ export const JOB_PHASES = ["claimed", "preparing", "executing", "uploading"] as 
 export const JobPhase = z.enum(JOB_PHASES);
 export type JobPhase = z.infer<typeof JobPhase>;
 
-/** Events a job emits; all but `job.cancel_requested` can be subscribed to by webhooks. */
-export const JOB_EVENT_TYPES = [
-  "job.queued",
-  "job.started",
-  "job.progress",
-  "job.succeeded",
-  "job.failed",
-  "job.canceled",
-  "job.cancel_requested",
-] as const;
+/**
+ * The events a job emits, each with whether webhooks carry it: mirrors the table kiln.job_event_types (a database
+ * test checks that the two agree). job.cancel_requested reaches the owner's Realtime topic and the event log only.
+ */
+export const JOB_EVENTS = {
+  "job.queued": { webhook: true },
+  "job.started": { webhook: true },
+  "job.progress": { webhook: true },
+  "job.succeeded": { webhook: true },
+  "job.failed": { webhook: true },
+  "job.canceled": { webhook: true },
+  "job.cancel_requested": { webhook: false },
+} as const;
+export type JobEventType = keyof typeof JOB_EVENTS;
+export const JOB_EVENT_TYPES = Object.keys(JOB_EVENTS) as JobEventType[];
 export const JobEventType = z.enum(JOB_EVENT_TYPES);
-export type JobEventType = z.infer<typeof JobEventType>;
+
+/** The events webhooks can subscribe to. */
+export const WEBHOOK_EVENTS = JOB_EVENT_TYPES.filter((type) => JOB_EVENTS[type].webhook);

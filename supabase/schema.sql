@@ -445,7 +445,7 @@ CREATE FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type
 declare
   v_payload jsonb := jsonb_build_object('id', p_event_id, 'type', p_type, 'created_at', now(), 'data', p_summary);
 begin
-  if p_type not in ('job.queued', 'job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled') then
+  if not exists (select 1 from kiln.job_event_types t where t.type = p_type and t.webhook) then
     return;
   end if;
   -- Most accounts have no endpoint: this probe spares them the insert below on every transition.
@@ -1452,6 +1452,15 @@ CREATE SEQUENCE kiln.fencing_tokens
     CACHE 1;
 
 --
+-- Name: job_event_types; Type: TABLE; Schema: kiln; Owner: -
+--
+
+CREATE TABLE kiln.job_event_types (
+    type text NOT NULL,
+    webhook boolean NOT NULL
+);
+
+--
 -- Name: rate_limit_counters; Type: TABLE; Schema: kiln; Owner: -
 --
 
@@ -1714,6 +1723,13 @@ CREATE TABLE public.workflows (
 
 ALTER TABLE ONLY kiln.account_webhook_secrets
     ADD CONSTRAINT account_webhook_secrets_pkey PRIMARY KEY (owner_id);
+
+--
+-- Name: job_event_types job_event_types_pkey; Type: CONSTRAINT; Schema: kiln; Owner: -
+--
+
+ALTER TABLE ONLY kiln.job_event_types
+    ADD CONSTRAINT job_event_types_pkey PRIMARY KEY (type);
 
 --
 -- Name: rate_limit_counters rate_limit_counters_pkey; Type: CONSTRAINT; Schema: kiln; Owner: -
@@ -2004,6 +2020,13 @@ ALTER TABLE ONLY public.credit_ledger
 
 ALTER TABLE ONLY public.job_events
     ADD CONSTRAINT job_events_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.jobs(id) ON DELETE CASCADE;
+
+--
+-- Name: job_events job_events_type_known; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_events
+    ADD CONSTRAINT job_events_type_known FOREIGN KEY (type) REFERENCES kiln.job_event_types(type);
 
 --
 -- Name: jobs jobs_api_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2683,6 +2706,12 @@ GRANT ALL ON FUNCTION kiln.workers_online(p_job_type text) TO service_role;
 --
 
 GRANT USAGE ON SEQUENCE kiln.fencing_tokens TO service_role;
+
+--
+-- Name: TABLE job_event_types; Type: ACL; Schema: kiln; Owner: -
+--
+
+GRANT SELECT ON TABLE kiln.job_event_types TO service_role;
 
 --
 -- Name: COLUMN api_keys.id; Type: ACL; Schema: public; Owner: -

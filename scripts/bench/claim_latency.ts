@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
+import { QUEUE_CHANNEL } from "../../shared/channels.ts";
 import { closeAll, openClients } from "./load.ts";
 import type { BenchSection } from "./report.ts";
 import { benchParams, createJobSql, createOwners, createWorkers, resetJobs } from "./setup.ts";
@@ -59,7 +60,7 @@ export const latencySection: BenchSection = {
     };
 
     try {
-      await listener.listen("kiln_queue", (payload) => {
+      await listener.listen(QUEUE_CHANNEL, (payload) => {
         if (payload === jobType) wake();
       });
       for (let i = 0; i < jobs; i++) {

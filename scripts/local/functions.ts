@@ -3,6 +3,7 @@
  * production, given the environment Supabase gives functions (the same for every function).
  */
 
+import { DISPATCH_CHANNEL } from "../../shared/channels.ts";
 import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import type { LogLine } from "../../supabase/functions/_shared/http/request_context.ts";
 import { newApp as newApiApp } from "../../supabase/functions/api/app.ts";
@@ -65,7 +66,7 @@ export function serveFunctions(
   const loop = options.dispatchLoop
     ? new DispatchLoop({
         runOnce: (sweeps) => dispatchOnce(dispatch, { sweeps }),
-        listen: async (wake) => (await dispatch.sql.listen("kiln_dispatch", wake)).unlisten,
+        listen: async (wake) => (await dispatch.sql.listen(DISPATCH_CHANNEL, wake)).unlisten,
         log: dispatch.log,
       })
     : undefined;

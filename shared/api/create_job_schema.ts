@@ -1,12 +1,10 @@
 /** The body of POST /v1/jobs. Params are checked by the job type's own schema (shared/job_types/) afterwards. */
 import { z } from "@hono/zod-openapi";
-import { JOB_EVENT_TYPES } from "../job_states.ts";
+import { WEBHOOK_EVENTS } from "../job_states.ts";
 import { intBetween } from "../job_types/fields.ts";
 import { JobTypeName } from "./job_schema.ts";
 import { strictObject } from "./strict_object.ts";
 
-/** Events a job's webhook can ask for (a cancel request is not one). */
-export const WEBHOOK_EVENTS = JOB_EVENT_TYPES.filter((e) => e !== "job.cancel_requested");
 const MAX_METADATA_BYTES = 4096;
 const MAX_DEADLINE_SECONDS = 7 * 24 * 3600;
 

@@ -4,8 +4,8 @@
  * (and equal to webhook-id), so a receiver can drop duplicates.
  */
 import { z } from "@hono/zod-openapi";
+import { WEBHOOK_EVENTS } from "../job_states.ts";
 import { MAX_WEBHOOK_BODY_BYTES } from "../webhooks/webhook_body.ts";
-import { WEBHOOK_EVENTS } from "./create_job_schema.ts";
 import { JobSummary } from "./job_schema.ts";
 
 export const WebhookJobData = JobSummary.extend({

@@ -3,7 +3,7 @@
  * every attempt, replays, and the account secret that signs per-job webhooks.
  */
 import { z } from "@hono/zod-openapi";
-import { WEBHOOK_EVENTS } from "./create_job_schema.ts";
+import { WEBHOOK_EVENTS } from "../job_states.ts";
 import { idParam } from "./id_param.ts";
 import { strictObject } from "./strict_object.ts";
 

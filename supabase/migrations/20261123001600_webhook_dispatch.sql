@@ -1,3 +1,4 @@
+-- kiln.enqueue_webhooks is redefined in 20261206000100_job_event_types; supabase/schema.sql holds the current schema.
 -- Webhook delivery, part 2 of 3: what the dispatcher (supabase/functions/dispatch) needs to send the outbox in
 -- order, throttle progress, retry on a schedule, log every attempt and give up on endpoints that keep failing.
 

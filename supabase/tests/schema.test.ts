@@ -5,7 +5,7 @@ import type { Database } from "../../scripts/db/database.ts";
 import { DatabaseNewerThanCodeError, migrate, readMigrations } from "../../scripts/db/migrate.ts";
 import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
 import { SQLSTATE_CODES } from "../../shared/errors.ts";
-import { JOB_PHASES, JOB_STATUSES } from "../../shared/job_states.ts";
+import { JOB_EVENTS, JOB_PHASES, JOB_STATUSES } from "../../shared/job_states.ts";
 import { createJob, createUser } from "./helpers/fixtures.ts";
 
 let t: TestDatabase;
@@ -43,6 +43,28 @@ describe("shared vocabulary", () => {
   it("job_status and job_phase have the values of shared/job_states.ts, in order", async () => {
     assert.deepEqual(await enumValues("public.job_status"), [...JOB_STATUSES]);
     assert.deepEqual(await enumValues("public.job_phase"), [...JOB_PHASES]);
+  });
+
+  it("kiln.job_event_types has the events of shared/job_states.ts, webhook flags included, and job_events only those", async () => {
+    const rows = await db.query<{ type: string; webhook: boolean }>(
+      "select type, webhook from kiln.job_event_types order by type",
+    );
+    const mirrored = Object.entries(JOB_EVENTS).map(([type, e]) => ({ type, webhook: e.webhook as boolean }));
+    assert.deepEqual(
+      rows,
+      mirrored.sort((a, b) => a.type.localeCompare(b.type)),
+    );
+    const owner = await createUser(db);
+    const { job } = await createJob(db, owner);
+    assert.equal(
+      await sqlstate(
+        db.query(
+          "insert into public.job_events (job_id, owner_id, type, status) values ($1, $2, 'job.exploded', 'queued')",
+          [job.id, owner],
+        ),
+      ),
+      "23503",
+    );
   });
 
   it("every SQLSTATE the migrations raise is mapped in shared/errors.ts, and every mapped one is raised", async () => {

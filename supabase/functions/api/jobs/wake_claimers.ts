@@ -11,7 +11,7 @@
  * costs Postgres two statements instead of one each.
  */
 import type postgres from "postgres";
-import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
+import { QUEUE_CHANNEL } from "../../../../shared/channels.ts";
 import type { LogLine } from "../../_shared/http/request_context.ts";
 import { waitUntil } from "../../_shared/wait_until.ts";
 

@@ -1,6 +1,6 @@
 /** For tests of queue wake-ups: LISTEN on `kiln_queue` over a connection of its own, keeping every payload heard. */
 import postgres from "postgres";
-import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
+import { QUEUE_CHANNEL } from "../../../../shared/channels.ts";
 
 export interface QueueListener {
   /** Payloads (job types) in the order they arrived. */

@@ -6,7 +6,7 @@
  * transaction pooler, say, where long polls then simply poll). Push is a hint; the claim is the truth.
  */
 import postgres from "postgres";
-import { QUEUE_CHANNEL } from "../../../../shared/queue_channel.ts";
+import { QUEUE_CHANNEL } from "../../../../shared/channels.ts";
 import type { LogLine } from "../../_shared/http/request_context.ts";
 
 /** The longest a long poll waits between two claims without a NOTIFY. */
