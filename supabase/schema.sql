@@ -2126,6 +2126,12 @@ ALTER TABLE ONLY public.workflows
 ALTER TABLE kiln.account_webhook_secrets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: job_event_types; Type: ROW SECURITY; Schema: kiln; Owner: -
+--
+
+ALTER TABLE kiln.job_event_types ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: rate_limit_counters; Type: ROW SECURITY; Schema: kiln; Owner: -
 --
 

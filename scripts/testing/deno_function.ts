@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { denoBinary } from "../deno_binaries.ts";
 
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface DenoApi {
   /** http://127.0.0.1:<port>: the function's root (its routes are under /<name>). */
