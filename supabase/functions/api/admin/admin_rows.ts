@@ -1,15 +1,11 @@
-/** What the admin routes share: the errors every admin route can answer, and rows as the API shows them. */
+/** What the admin routes share: the refusals of a JSON body, and rows as the API shows them. */
 import type postgres from "postgres";
 import type { AdminWorker } from "../../../../shared/api/admin_workers.ts";
 import type { AdminWorkflow } from "../../../../shared/api/admin_workflows.ts";
-import { CREDENTIAL_ERRORS } from "../../../../shared/api/error_schema.ts";
 import type { ErrorCode } from "../../../../shared/errors.ts";
 import { fail } from "../../_shared/http/errors.ts";
 
-/** Refusals of requireAuth({admin: true}). */
-export const ADMIN_AUTH_ERRORS: ErrorCode[] = [...CREDENTIAL_ERRORS, "admin_required", "rate_limited"];
-
-/** Refusals of a JSON body, on top of ADMIN_AUTH_ERRORS. */
+/** Refusals of a JSON body, on top of authentication's (see http/caller_route.ts). */
 export const BODY_ERRORS: ErrorCode[] = [
   "invalid_json",
   "payload_too_large",

@@ -1,33 +1,33 @@
 /** POST /v1/admin/credits: grants an account credits (or takes some back), with the reason in the ledger. */
-import { createRoute } from "@hono/zod-openapi";
 import { AdminCreditGrantBody, AdminCreditGranted } from "../../../../shared/api/admin_credits.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
-import { ADMIN_AUTH_ERRORS, BODY_ERRORS } from "../admin/admin_rows.ts";
+import { BODY_ERRORS } from "../admin/admin_rows.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 export function registerAdminCredits(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/admin/credits",
-    tags: ["Admin"],
-    summary: "Grant credits",
-    description: "A negative amount takes credits back; a balance never goes below zero (402).",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { body: { required: true, content: { "application/json": { schema: AdminCreditGrantBody } } } },
-    responses: {
-      201: {
-        description: "The ledger entry's effect.",
-        content: { "application/json": { schema: AdminCreditGranted } },
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "post",
+      path: "/v1/admin/credits",
+      tags: ["Admin"],
+      summary: "Grant credits",
+      description: "A negative amount takes credits back; a balance never goes below zero (402).",
+      request: { body: { required: true, content: { "application/json": { schema: AdminCreditGrantBody } } } },
+      responses: {
+        201: {
+          description: "The ledger entry's effect.",
+          content: { "application/json": { schema: AdminCreditGranted } },
+        },
       },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, ...BODY_ERRORS, "insufficient_credits", "not_found"),
+      errors: [...BODY_ERRORS, "insufficient_credits", "not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const body = c.req.valid("json");

@@ -2,36 +2,36 @@
  * PATCH /v1/admin/settings: changes deployment settings, chiefly the maintenance switch (while on, job creation
  * answers 503 `maintenance` with the reason). kiln.create_job reads the setting in its own transaction.
  */
-import { createRoute } from "@hono/zod-openapi";
 import { AdminSettings, AdminSettingsPatchBody } from "../../../../shared/api/admin_settings.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import type { JsonValue } from "../admin/admin_rows.ts";
-import { ADMIN_AUTH_ERRORS, BODY_ERRORS } from "../admin/admin_rows.ts";
+import { BODY_ERRORS } from "../admin/admin_rows.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 export function registerAdminSettingsUpdate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "patch",
-    path: "/v1/admin/settings",
-    tags: ["Admin"],
-    summary: "Change settings",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { body: { required: true, content: { "application/json": { schema: AdminSettingsPatchBody } } } },
-    responses: {
-      200: {
-        description: "Every setting after the change.",
-        content: { "application/json": { schema: AdminSettings } },
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "patch",
+      path: "/v1/admin/settings",
+      tags: ["Admin"],
+      summary: "Change settings",
+      request: { body: { required: true, content: { "application/json": { schema: AdminSettingsPatchBody } } } },
+      responses: {
+        200: {
+          description: "Every setting after the change.",
+          content: { "application/json": { schema: AdminSettings } },
+        },
       },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, ...BODY_ERRORS),
+      errors: [...BODY_ERRORS],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const body = c.req.valid("json");

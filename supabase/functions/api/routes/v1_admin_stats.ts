@@ -2,14 +2,11 @@
  * GET /v1/admin/stats: jobs by status and type over a window, success rate, p50/p95 queue wait and run time
  * (percentile_cont in SQL), and now: queue depth, running jobs, workers online.
  */
-import { createRoute } from "@hono/zod-openapi";
 import { AdminStats, AdminStatsQuery } from "../../../../shared/api/admin_stats.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { JOB_STATUSES, type JobStatus } from "../../../../shared/job_states.ts";
-import { ADMIN_AUTH_ERRORS } from "../admin/admin_rows.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 interface Totals {
   from: Date;
@@ -29,22 +26,23 @@ const zeroes = (): Record<JobStatus, number> =>
   Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
 
 export function registerAdminStats(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/admin/stats",
-    tags: ["Admin"],
-    summary: "Queue statistics",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { query: AdminStatsQuery },
-    responses: {
-      200: {
-        description: "Statistics over the window, and now.",
-        content: { "application/json": { schema: AdminStats } },
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "get",
+      path: "/v1/admin/stats",
+      tags: ["Admin"],
+      summary: "Queue statistics",
+      request: { query: AdminStatsQuery },
+      responses: {
+        200: {
+          description: "Statistics over the window, and now.",
+          content: { "application/json": { schema: AdminStats } },
+        },
       },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, "validation_failed"),
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const hours = c.req.valid("query").window_hours;
     const sql = deps.sql;

@@ -2,36 +2,37 @@
  * DELETE /v1/admin/workers/{id}: revokes a worker's token. Its next claim, heartbeat or report is refused
  * (worker_unauthorized) and the reaper re-queues what it held when its leases run out. Idempotent.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { AdminWorker } from "../../../../shared/api/admin_workers.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
-import { ADMIN_AUTH_ERRORS, toAdminWorker, type WorkerRow, workerColumns } from "../admin/admin_rows.ts";
+import { toAdminWorker, type WorkerRow, workerColumns } from "../admin/admin_rows.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 const Params = z.strictObject({
   id: z.uuid({ error: "id must be a worker id (a UUID)" }).openapi({ param: { name: "id", in: "path" } }),
 });
 
 export function registerAdminWorkersDelete(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "delete",
-    path: "/v1/admin/workers/{id}",
-    tags: ["Admin"],
-    summary: "Revoke a worker",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { params: Params },
-    responses: {
-      200: { description: "The revoked worker.", content: { "application/json": { schema: AdminWorker } } },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, "not_found", "validation_failed"),
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "delete",
+      path: "/v1/admin/workers/{id}",
+      tags: ["Admin"],
+      summary: "Revoke a worker",
+      request: { params: Params },
+      responses: {
+        200: { description: "The revoked worker.", content: { "application/json": { schema: AdminWorker } } },
+      },
+      errors: ["not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const sql = deps.sql;

@@ -1,11 +1,10 @@
 /** GET /v1/admin/workers: the workers, newest first, with whether each is online; revoked ones on request. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { AdminWorker } from "../../../../shared/api/admin_workers.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
-import { ADMIN_AUTH_ERRORS, toAdminWorker, type WorkerRow, workerColumns } from "../admin/admin_rows.ts";
-import { requireAuth } from "../auth/require_auth.ts";
+import { toAdminWorker, type WorkerRow, workerColumns } from "../admin/admin_rows.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
 
 const Query = PageQuery.extend({
@@ -17,22 +16,23 @@ const Query = PageQuery.extend({
 const Position = z.tuple([z.iso.datetime(), z.uuid()]);
 
 export function registerAdminWorkersList(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/admin/workers",
-    tags: ["Admin"],
-    summary: "List workers",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { query: Query },
-    responses: {
-      200: {
-        description: "A page of workers (never their tokens).",
-        content: { "application/json": { schema: pageSchema(AdminWorker, "AdminWorkerPage") } },
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "get",
+      path: "/v1/admin/workers",
+      tags: ["Admin"],
+      summary: "List workers",
+      request: { query: Query },
+      responses: {
+        200: {
+          description: "A page of workers (never their tokens).",
+          content: { "application/json": { schema: pageSchema(AdminWorker, "AdminWorkerPage") } },
+        },
       },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, "validation_failed"),
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { limit, cursor, include_revoked } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, Position) : undefined;

@@ -1,36 +1,30 @@
 /** POST /v1/admin/workflows: stores a ComfyUI workflow, global (owner_id null) or for one account. */
-import { createRoute } from "@hono/zod-openapi";
 import { AdminWorkflow, AdminWorkflowCreateBody } from "../../../../shared/api/admin_workflows.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import type { JsonValue } from "../admin/admin_rows.ts";
-import {
-  ADMIN_AUTH_ERRORS,
-  BODY_ERRORS,
-  failOnConstraint,
-  toAdminWorkflow,
-  type WorkflowRow,
-} from "../admin/admin_rows.ts";
+import { BODY_ERRORS, failOnConstraint, toAdminWorkflow, type WorkflowRow } from "../admin/admin_rows.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 export function registerAdminWorkflowsCreate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/admin/workflows",
-    tags: ["Admin"],
-    summary: "Create a workflow",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { body: { required: true, content: { "application/json": { schema: AdminWorkflowCreateBody } } } },
-    responses: {
-      201: { description: "The stored workflow.", content: { "application/json": { schema: AdminWorkflow } } },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, ...BODY_ERRORS, "not_found", "conflict"),
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "post",
+      path: "/v1/admin/workflows",
+      tags: ["Admin"],
+      summary: "Create a workflow",
+      request: { body: { required: true, content: { "application/json": { schema: AdminWorkflowCreateBody } } } },
+      responses: {
+        201: { description: "The stored workflow.", content: { "application/json": { schema: AdminWorkflow } } },
+      },
+      errors: [...BODY_ERRORS, "not_found", "conflict"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
     const sql = deps.sql;

@@ -1,30 +1,29 @@
 /** DELETE /v1/admin/workflows/{id}: removes a workflow; jobs that ran it keep their history (workflow_id null). */
-import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
-import { ADMIN_AUTH_ERRORS } from "../admin/admin_rows.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { WorkflowIdParams } from "./v1_admin_workflows_get.ts";
 
 export function registerAdminWorkflowsDelete(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "delete",
-    path: "/v1/admin/workflows/{id}",
-    tags: ["Admin"],
-    summary: "Delete a workflow",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { params: WorkflowIdParams },
-    responses: {
-      204: { description: "Deleted." },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, "not_found", "validation_failed"),
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "delete",
+      path: "/v1/admin/workflows/{id}",
+      tags: ["Admin"],
+      summary: "Delete a workflow",
+      request: { params: WorkflowIdParams },
+      responses: {
+        204: { description: "Deleted." },
+      },
+      errors: ["not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const sql = deps.sql;

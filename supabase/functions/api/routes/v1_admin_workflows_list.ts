@@ -1,11 +1,10 @@
 /** GET /v1/admin/workflows: every stored workflow (global and per account), newest first. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { AdminWorkflow } from "../../../../shared/api/admin_workflows.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
-import { ADMIN_AUTH_ERRORS, toAdminWorkflow, type WorkflowRow } from "../admin/admin_rows.ts";
-import { requireAuth } from "../auth/require_auth.ts";
+import { toAdminWorkflow, type WorkflowRow } from "../admin/admin_rows.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
 
 const Query = PageQuery.extend({
@@ -17,22 +16,23 @@ const Query = PageQuery.extend({
 const Position = z.tuple([z.iso.datetime(), z.uuid()]);
 
 export function registerAdminWorkflowsList(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/admin/workflows",
-    tags: ["Admin"],
-    summary: "List workflows",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: { query: Query },
-    responses: {
-      200: {
-        description: "A page of workflows.",
-        content: { "application/json": { schema: pageSchema(AdminWorkflow, "AdminWorkflowPage") } },
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "get",
+      path: "/v1/admin/workflows",
+      tags: ["Admin"],
+      summary: "List workflows",
+      request: { query: Query },
+      responses: {
+        200: {
+          description: "A page of workflows.",
+          content: { "application/json": { schema: pageSchema(AdminWorkflow, "AdminWorkflowPage") } },
+        },
       },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, "validation_failed"),
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { limit, cursor, owner_id } = c.req.valid("query");
     const after = cursor ? decodeCursor(cursor, Position) : undefined;

@@ -1,46 +1,40 @@
 /** PATCH /v1/admin/workflows/{id}: changes the fields given; the others keep their values. */
-import { createRoute } from "@hono/zod-openapi";
 import { AdminWorkflow, AdminWorkflowUpdateBody } from "../../../../shared/api/admin_workflows.ts";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import type { JsonValue } from "../admin/admin_rows.ts";
-import {
-  ADMIN_AUTH_ERRORS,
-  BODY_ERRORS,
-  failOnConstraint,
-  toAdminWorkflow,
-  type WorkflowRow,
-} from "../admin/admin_rows.ts";
+import { BODY_ERRORS, failOnConstraint, toAdminWorkflow, type WorkflowRow } from "../admin/admin_rows.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { WorkflowIdParams } from "./v1_admin_workflows_get.ts";
 
 const JSON_COLUMNS = new Set(["graph", "bindings", "cost_rule"]);
 
 export function registerAdminWorkflowsUpdate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "patch",
-    path: "/v1/admin/workflows/{id}",
-    tags: ["Admin"],
-    summary: "Update a workflow",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { admin: true })] as const,
-    request: {
-      params: WorkflowIdParams,
-      body: { required: true, content: { "application/json": { schema: AdminWorkflowUpdateBody } } },
-    },
-    responses: {
-      200: {
-        description: "The workflow after the change.",
-        content: { "application/json": { schema: AdminWorkflow } },
+  const route = callerRoute(
+    deps.auth,
+    { admin: true },
+    {
+      method: "patch",
+      path: "/v1/admin/workflows/{id}",
+      tags: ["Admin"],
+      summary: "Update a workflow",
+      request: {
+        params: WorkflowIdParams,
+        body: { required: true, content: { "application/json": { schema: AdminWorkflowUpdateBody } } },
       },
-      ...errorResponses(...ADMIN_AUTH_ERRORS, ...BODY_ERRORS, "not_found", "conflict"),
+      responses: {
+        200: {
+          description: "The workflow after the change.",
+          content: { "application/json": { schema: AdminWorkflow } },
+        },
+      },
+      errors: [...BODY_ERRORS, "not_found", "conflict"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");

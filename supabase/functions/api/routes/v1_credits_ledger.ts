@@ -1,10 +1,9 @@
 /** GET /v1/credits/ledger: every change of the caller's credits (grants, charges, refunds), newest first. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { LedgerEntry } from "../../../../shared/api/credits.ts";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
 
 /** A cursor names the last entry of the previous page; entry ids only grow. */
@@ -21,22 +20,23 @@ interface LedgerRow {
 }
 
 export function registerCreditsLedger(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/credits/ledger",
-    tags: ["Account"],
-    summary: "The credits ledger",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "account:read" })] as const,
-    request: { query: PageQuery },
-    responses: {
-      200: {
-        description: "A page of ledger entries, newest first.",
-        content: { "application/json": { schema: pageSchema(LedgerEntry, "LedgerPage") } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "account:read" },
+    {
+      method: "get",
+      path: "/v1/credits/ledger",
+      tags: ["Account"],
+      summary: "The credits ledger",
+      request: { query: PageQuery },
+      responses: {
+        200: {
+          description: "A page of ledger entries, newest first.",
+          content: { "application/json": { schema: pageSchema(LedgerEntry, "LedgerPage") } },
+        },
       },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"),
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const owner = c.get("principal").userId;
     const { limit, cursor } = c.req.valid("query");

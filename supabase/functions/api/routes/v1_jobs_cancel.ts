@@ -11,20 +11,24 @@ import { callerRoute } from "../http/caller_route.ts";
 import { loadJob } from "../jobs/job_view.ts";
 
 export function registerJobsCancel(app: ApiApp, deps: ApiDeps): void {
-  const route = callerRoute(deps.auth, { scope: "jobs:write" }, {
-    method: "post",
-    path: "/v1/jobs/{id}/cancel",
-    tags: ["Jobs"],
-    summary: "Cancel a job",
-    request: { params: JobIdParams },
-    responses: {
-      200: {
-        description: "Canceled (queued job) or cancel requested (running job).",
-        content: { "application/json": { schema: Job } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:write" },
+    {
+      method: "post",
+      path: "/v1/jobs/{id}/cancel",
+      tags: ["Jobs"],
+      summary: "Cancel a job",
+      request: { params: JobIdParams },
+      responses: {
+        200: {
+          description: "Canceled (queued job) or cancel requested (running job).",
+          content: { "application/json": { schema: Job } },
+        },
       },
+      errors: ["not_found", "invalid_state"],
     },
-    errors: ["not_found", "invalid_state"],
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const owner = c.get("principal").userId;

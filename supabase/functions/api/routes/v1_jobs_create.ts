@@ -3,19 +3,18 @@
  * Idempotency-Key makes retries safe (a replay is marked `Idempotent-Replayed: true`); `Prefer: wait=N` holds
  * the answer until the job ends (200) or N seconds pass (202).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type postgres from "postgres";
 import { CreateJobBody } from "../../../../shared/api/create_job_schema.ts";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { Job, type JobSummary } from "../../../../shared/api/job_schema.ts";
 import { Img2ImgParams } from "../../../../shared/job_types/img2img.ts";
 import { Txt2ImgParams } from "../../../../shared/job_types/txt2img.ts";
 import { UpscaleParams } from "../../../../shared/job_types/upscale.ts";
 import { WorkflowParams } from "../../../../shared/job_types/workflow.ts";
 import { kickDispatch } from "../../_shared/dispatch_kick.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { checkJobParams, invalid, webhookProblem } from "../jobs/job_params.ts";
 import { jobView, loadJob } from "../jobs/job_view.ts";
 import { preferredWait, waitForJob } from "../jobs/prefer_wait.ts";
@@ -55,35 +54,33 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
   for (const [name, schema] of Object.entries({ Txt2ImgParams, Img2ImgParams, UpscaleParams, WorkflowParams })) {
     app.openAPIRegistry.register(name, schema);
   }
-  const route = createRoute({
-    method: "post",
-    path: "/v1/jobs",
-    tags: ["Jobs"],
-    summary: "Create a job",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "jobs:write", budget: "create" })] as const,
-    request: {
-      headers: Headers,
-      body: { required: true, content: { "application/json": { schema: CreateJobBody } } },
-    },
-    responses: {
-      200: jobAnswer("With `Prefer: wait`: the job ended within the wait."),
-      201: jobAnswer("Queued (or replayed): the job, its queue position and warnings."),
-      202: jobAnswer("With `Prefer: wait`: still queued or running when the wait passed; poll Location."),
-      ...errorResponses(
-        ...CREDENTIAL_ERRORS,
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:write", budget: "create" },
+    {
+      method: "post",
+      path: "/v1/jobs",
+      tags: ["Jobs"],
+      summary: "Create a job",
+      request: {
+        headers: Headers,
+        body: { required: true, content: { "application/json": { schema: CreateJobBody } } },
+      },
+      responses: {
+        200: jobAnswer("With `Prefer: wait`: the job ended within the wait."),
+        201: jobAnswer("Queued (or replayed): the job, its queue position and warnings."),
+        202: jobAnswer("With `Prefer: wait`: still queued or running when the wait passed; poll Location."),
+      },
+      errors: [
         "insufficient_credits",
-        "missing_scope",
         "idempotency_key_reused",
         "payload_too_large",
         "unsupported_media_type",
-        "validation_failed",
         "too_many_active_jobs",
-        "rate_limited",
         "maintenance",
-      ),
+      ],
     },
-  });
+  );
 
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");

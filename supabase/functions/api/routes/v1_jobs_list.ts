@@ -2,13 +2,12 @@
  * GET /v1/jobs: the caller's jobs, newest first, a page at a time (keyset on created_at desc, id desc), with
  * filters by status (comma list), type and creation time.
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { JobSummary } from "../../../../shared/api/job_schema.ts";
 import { JOB_STATUSES, type JobStatus } from "../../../../shared/job_states.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
 
 const statusMessage = `status must be a comma-separated list of: ${JOB_STATUSES.join(", ")}`;
@@ -39,22 +38,23 @@ const Query = PageQuery.extend({
 const JobCursor = z.tuple([z.string().min(1), z.uuid()]);
 
 export function registerJobsList(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/jobs",
-    tags: ["Jobs"],
-    summary: "List jobs",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "jobs:read" })] as const,
-    request: { query: Query },
-    responses: {
-      200: {
-        description: "A page of jobs, newest first.",
-        content: { "application/json": { schema: pageSchema(JobSummary, "JobPage") } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:read" },
+    {
+      method: "get",
+      path: "/v1/jobs",
+      tags: ["Jobs"],
+      summary: "List jobs",
+      request: { query: Query },
+      responses: {
+        200: {
+          description: "A page of jobs, newest first.",
+          content: { "application/json": { schema: pageSchema(JobSummary, "JobPage") } },
+        },
       },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"),
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
     const sql = deps.sql;

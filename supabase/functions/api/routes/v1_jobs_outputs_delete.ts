@@ -2,16 +2,15 @@
  * DELETE /v1/jobs/{id}/outputs: removes a finished job's output files from Storage and empties its outputs.
  * Refused (409) while the job is queued or running, since its worker may still be writing them.
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { JobIdParams } from "../../../../shared/api/id_param.ts";
 import { FINAL_STATUSES } from "../../../../shared/job_states.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
 import type { ObjectStorage } from "../../_shared/storage/object_storage.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { jobOutputs } from "../jobs/job_outputs.ts";
 
 const Deleted = z
@@ -19,29 +18,24 @@ const Deleted = z
   .openapi("JobOutputsDeleted");
 
 export function registerJobsOutputsDelete(app: ApiApp, deps: ApiDeps, storage: ObjectStorage): void {
-  const route = createRoute({
-    method: "delete",
-    path: "/v1/jobs/{id}/outputs",
-    tags: ["Jobs"],
-    summary: "Delete a job's outputs",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "jobs:write" })] as const,
-    request: { params: JobIdParams },
-    responses: {
-      200: {
-        description: "The files are gone; the job's outputs are now [].",
-        content: { "application/json": { schema: Deleted } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:write" },
+    {
+      method: "delete",
+      path: "/v1/jobs/{id}/outputs",
+      tags: ["Jobs"],
+      summary: "Delete a job's outputs",
+      request: { params: JobIdParams },
+      responses: {
+        200: {
+          description: "The files are gone; the job's outputs are now [].",
+          content: { "application/json": { schema: Deleted } },
+        },
       },
-      ...errorResponses(
-        ...CREDENTIAL_ERRORS,
-        "missing_scope",
-        "not_found",
-        "invalid_state",
-        "validation_failed",
-        "rate_limited",
-      ),
+      errors: ["not_found", "invalid_state"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const owner = c.get("principal").userId;

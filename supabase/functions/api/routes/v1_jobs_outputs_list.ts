@@ -3,15 +3,14 @@
  * default 1 h; `?expires_in=` 60 s to 7 days). Files stay until DELETE /v1/jobs/{id}/outputs removes them; a
  * file that is gone (removed by a retention policy) has `url: null`.
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { JobIdParams } from "../../../../shared/api/id_param.ts";
 import { JobOutput } from "../../../../shared/api/job_schema.ts";
 import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
 import type { ObjectStorage } from "../../_shared/storage/object_storage.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { jobOutputs } from "../jobs/job_outputs.ts";
 
 const expiresMessage = "expires_in must be a whole number of seconds from 60 to 604800 (7 days)";
@@ -42,19 +41,21 @@ const Outputs = z
   .openapi("JobOutputs");
 
 export function registerJobsOutputsList(app: ApiApp, deps: ApiDeps, storage: ObjectStorage): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/jobs/{id}/outputs",
-    tags: ["Jobs"],
-    summary: "Signed URLs of a job's outputs",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "jobs:read" })] as const,
-    request: { params: JobIdParams, query: Query },
-    responses: {
-      200: { description: "Each output with a signed URL.", content: { "application/json": { schema: Outputs } } },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "not_found", "validation_failed", "rate_limited"),
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:read" },
+    {
+      method: "get",
+      path: "/v1/jobs/{id}/outputs",
+      tags: ["Jobs"],
+      summary: "Signed URLs of a job's outputs",
+      request: { params: JobIdParams, query: Query },
+      responses: {
+        200: { description: "Each output with a signed URL.", content: { "application/json": { schema: Outputs } } },
+      },
+      errors: ["not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const expiresIn = c.req.valid("query").expires_in ?? deps.config.KILN_OUTPUT_URL_EXPIRY_SECONDS;

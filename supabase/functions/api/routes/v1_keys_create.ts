@@ -1,43 +1,36 @@
 /** POST /v1/keys: a new API key. The secret is in this response only; the database keeps its hash. */
-import { createRoute } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKeyCreateBody, ApiKeyCreated } from "../../../../shared/api/keys.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { newApiKey } from "../auth/api_keys.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
 
 const DAY_MS = 86_400_000;
 
 export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/keys",
-    tags: ["API keys"],
-    summary: "Create an API key",
-    description: "An API key may only give a new key scopes it holds itself.",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
-    request: { body: { required: true, content: { "application/json": { schema: ApiKeyCreateBody } } } },
-    responses: {
-      201: {
-        description: "The key, with its secret shown this once.",
-        content: { "application/json": { schema: ApiKeyCreated } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "keys:manage" },
+    {
+      method: "post",
+      path: "/v1/keys",
+      tags: ["API keys"],
+      summary: "Create an API key",
+      description: "An API key may only give a new key scopes it holds itself.",
+      request: { body: { required: true, content: { "application/json": { schema: ApiKeyCreateBody } } } },
+      responses: {
+        201: {
+          description: "The key, with its secret shown this once.",
+          content: { "application/json": { schema: ApiKeyCreated } },
+        },
       },
-      ...errorResponses(
-        "invalid_json",
-        ...CREDENTIAL_ERRORS,
-        "missing_scope",
-        "unsupported_media_type",
-        "validation_failed",
-        "rate_limited",
-      ),
+      errors: ["invalid_json", "unsupported_media_type"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const body = c.req.valid("json");

@@ -1,30 +1,30 @@
 /** DELETE /v1/keys/{id}: revoke a key. It stops working at once and stays listed, with `revoked_at`. */
-import { createRoute } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKeyIdParam } from "../../../../shared/api/keys.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 export function registerKeysDelete(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "delete",
-    path: "/v1/keys/{id}",
-    tags: ["API keys"],
-    summary: "Revoke an API key",
-    description: "Revoking a key that is already revoked changes nothing and succeeds.",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
-    request: { params: ApiKeyIdParam },
-    responses: {
-      204: { description: "The key is revoked." },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "not_found", "validation_failed", "rate_limited"),
+  const route = callerRoute(
+    deps.auth,
+    { scope: "keys:manage" },
+    {
+      method: "delete",
+      path: "/v1/keys/{id}",
+      tags: ["API keys"],
+      summary: "Revoke an API key",
+      description: "Revoking a key that is already revoked changes nothing and succeeds.",
+      request: { params: ApiKeyIdParam },
+      responses: {
+        204: { description: "The key is revoked." },
+      },
+      errors: ["not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");

@@ -1,10 +1,9 @@
 /** GET /v1/keys: the caller's API keys, newest first, revoked ones included, a page at a time. */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { ApiKey } from "../../../../shared/api/keys.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
 import { type ApiKeyRow, apiKeyColumns, toApiKey } from "./api_key_rows.ts";
 
@@ -12,22 +11,23 @@ import { type ApiKeyRow, apiKeyColumns, toApiKey } from "./api_key_rows.ts";
 const KeyCursor = z.tuple([z.uuid()]);
 
 export function registerKeysList(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/keys",
-    tags: ["API keys"],
-    summary: "List API keys",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
-    request: { query: PageQuery },
-    responses: {
-      200: {
-        description: "A page of keys; secrets are never shown again.",
-        content: { "application/json": { schema: pageSchema(ApiKey, "ApiKeyPage") } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "keys:manage" },
+    {
+      method: "get",
+      path: "/v1/keys",
+      tags: ["API keys"],
+      summary: "List API keys",
+      request: { query: PageQuery },
+      responses: {
+        200: {
+          description: "A page of keys; secrets are never shown again.",
+          content: { "application/json": { schema: pageSchema(ApiKey, "ApiKeyPage") } },
+        },
       },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "validation_failed", "rate_limited"),
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const owner = c.get("principal").userId;
     const { limit, cursor } = c.req.valid("query");

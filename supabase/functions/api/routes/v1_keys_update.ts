@@ -1,43 +1,34 @@
 /** PATCH /v1/keys/{id}: rename a key, change its scopes or its rate limit. Revoked keys stay as they are. */
-import { createRoute } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
 import { ApiKey, ApiKeyIdParam, ApiKeyUpdateBody } from "../../../../shared/api/keys.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
 
 export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "patch",
-    path: "/v1/keys/{id}",
-    tags: ["API keys"],
-    summary: "Change an API key",
-    description: "An API key may only give a key scopes it holds itself.",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "keys:manage" })] as const,
-    request: {
-      params: ApiKeyIdParam,
-      body: { required: true, content: { "application/json": { schema: ApiKeyUpdateBody } } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "keys:manage" },
+    {
+      method: "patch",
+      path: "/v1/keys/{id}",
+      tags: ["API keys"],
+      summary: "Change an API key",
+      description: "An API key may only give a key scopes it holds itself.",
+      request: {
+        params: ApiKeyIdParam,
+        body: { required: true, content: { "application/json": { schema: ApiKeyUpdateBody } } },
+      },
+      responses: {
+        200: { description: "The key as it is now.", content: { "application/json": { schema: ApiKey } } },
+      },
+      errors: ["invalid_json", "not_found", "conflict", "unsupported_media_type"],
     },
-    responses: {
-      200: { description: "The key as it is now.", content: { "application/json": { schema: ApiKey } } },
-      ...errorResponses(
-        "invalid_json",
-        ...CREDENTIAL_ERRORS,
-        "missing_scope",
-        "not_found",
-        "conflict",
-        "unsupported_media_type",
-        "validation_failed",
-        "rate_limited",
-      ),
-    },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");

@@ -1,9 +1,8 @@
 /** GET /v1/me: the caller's profile, credits, limits and usage this month. */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
-import { requireAuth } from "../auth/require_auth.ts";
+import { z } from "@hono/zod-openapi";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 const Me = z
   .object({
@@ -22,18 +21,20 @@ const Me = z
   .openapi("Me");
 
 export function registerMe(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/me",
-    tags: ["Account"],
-    summary: "The caller's account",
-    security: [{ bearer: [] }, { apiKey: [] }],
-    middleware: [requireAuth(deps.auth, { scope: "account:read" })] as const,
-    responses: {
-      200: { description: "Profile, credits, limits and usage.", content: { "application/json": { schema: Me } } },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "rate_limited"),
+  const route = callerRoute(
+    deps.auth,
+    { scope: "account:read" },
+    {
+      method: "get",
+      path: "/v1/me",
+      tags: ["Account"],
+      summary: "The caller's account",
+      security: [{ bearer: [] }, { apiKey: [] }],
+      responses: {
+        200: { description: "Profile, credits, limits and usage.", content: { "application/json": { schema: Me } } },
+      },
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const p = c.get("principal");
     const [row] = await deps.sql<

@@ -3,14 +3,13 @@
  * images never travel as base64 in JSON. Jobs then name it as `upload:<id>` (img2img and upscale `image`,
  * workflow inputs of type image).
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { strictObject } from "../../../../shared/api/strict_object.ts";
 import { INPUTS_BUCKET, uploadPath } from "../../_shared/storage/buckets.ts";
 import { type ObjectStorage, UPLOAD_URL_LIFETIME_SECONDS } from "../../_shared/storage/object_storage.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 const CONTENT_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
 /** The `inputs` bucket's file size limit (supabase/migrations/…_storage_buckets.sql). */
@@ -43,28 +42,24 @@ const Upload = z
   .openapi("Upload");
 
 export function registerUploadsCreate(app: ApiApp, deps: ApiDeps, storage: ObjectStorage): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/uploads",
-    tags: ["Jobs"],
-    summary: "Get a signed URL to upload an input image",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "jobs:write" })] as const,
-    request: { body: { required: true, content: { "application/json": { schema: Body } } } },
-    responses: {
-      201: {
-        description: "Where to PUT the image, and how to refer to it.",
-        content: { "application/json": { schema: Upload } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:write" },
+    {
+      method: "post",
+      path: "/v1/uploads",
+      tags: ["Jobs"],
+      summary: "Get a signed URL to upload an input image",
+      request: { body: { required: true, content: { "application/json": { schema: Body } } } },
+      responses: {
+        201: {
+          description: "Where to PUT the image, and how to refer to it.",
+          content: { "application/json": { schema: Upload } },
+        },
       },
-      ...errorResponses(
-        ...CREDENTIAL_ERRORS,
-        "missing_scope",
-        "unsupported_media_type",
-        "validation_failed",
-        "rate_limited",
-      ),
+      errors: ["unsupported_media_type"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const id = crypto.randomUUID();
     const path = uploadPath(c.get("principal").userId, id);

@@ -1,40 +1,41 @@
 /** POST /v1/webhooks: register an endpoint. Its `whsec_…` secret is in this response only. */
-import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookCreateBody, WebhookCreated } from "../../../../shared/api/webhooks.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { auditActor } from "../auth/principal.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import {
   assertWebhookTarget,
   toWebhook,
   VERIFY_NOTE,
-  WEBHOOK_ROUTE_ERRORS,
   type WebhookRow,
   webhookColumns,
-  webhookRouteBase,
 } from "./webhook_route_support.ts";
 
 export function registerWebhooksCreate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/webhooks",
-    ...webhookRouteBase(deps),
-    summary: "Register a webhook endpoint",
-    description:
-      "The URL must be https and resolve to a public address (checked now and before every delivery). " +
-      `The secret is shown in this response only. ${VERIFY_NOTE}`,
-    request: { body: { required: true, content: { "application/json": { schema: WebhookCreateBody } } } },
-    responses: {
-      201: {
-        description: "The endpoint, with its signing secret shown this once.",
-        content: { "application/json": { schema: WebhookCreated } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "webhooks:manage" },
+    {
+      method: "post",
+      path: "/v1/webhooks",
+      tags: ["Webhooks"],
+      summary: "Register a webhook endpoint",
+      description:
+        "The URL must be https and resolve to a public address (checked now and before every delivery). " +
+        `The secret is shown in this response only. ${VERIFY_NOTE}`,
+      request: { body: { required: true, content: { "application/json": { schema: WebhookCreateBody } } } },
+      responses: {
+        201: {
+          description: "The endpoint, with its signing secret shown this once.",
+          content: { "application/json": { schema: WebhookCreated } },
+        },
       },
-      ...errorResponses("invalid_json", ...WEBHOOK_ROUTE_ERRORS, "unsupported_media_type", "webhook_url_refused"),
+      errors: ["invalid_json", "unsupported_media_type", "webhook_url_refused"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const body = c.req.valid("json");

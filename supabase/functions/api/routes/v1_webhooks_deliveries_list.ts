@@ -2,13 +2,13 @@
  * GET /v1/webhooks/{id}/deliveries: the endpoint's delivery log, newest first, a page at a time: each delivery's
  * status and latest outcome, with every attempt (response code, duration, response excerpt, error).
  */
-import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { DeliveryStatus, WebhookDelivery, WebhookIdParam } from "../../../../shared/api/webhooks.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
-import { noSuchWebhook, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
+import { noSuchWebhook } from "./webhook_route_support.ts";
 
 /** A cursor names the last delivery of the previous page. */
 const DeliveryCursor = z.tuple([z.uuid()]);
@@ -68,23 +68,27 @@ function toDelivery(row: DeliveryRow): WebhookDelivery {
 }
 
 export function registerWebhooksDeliveriesList(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/webhooks/{id}/deliveries",
-    ...webhookRouteBase(deps),
-    summary: "List an endpoint's deliveries",
-    description:
-      "Newest first. Each delivery has its status, the outcome of its latest attempt and `attempt_log`, every " +
-      "attempt made. Deliveries are kept 30 days after they end.",
-    request: { params: WebhookIdParam, query: DeliveriesQuery },
-    responses: {
-      200: {
-        description: "A page of deliveries.",
-        content: { "application/json": { schema: pageSchema(WebhookDelivery, "WebhookDeliveryPage") } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "webhooks:manage" },
+    {
+      method: "get",
+      path: "/v1/webhooks/{id}/deliveries",
+      tags: ["Webhooks"],
+      summary: "List an endpoint's deliveries",
+      description:
+        "Newest first. Each delivery has its status, the outcome of its latest attempt and `attempt_log`, every " +
+        "attempt made. Deliveries are kept 30 days after they end.",
+      request: { params: WebhookIdParam, query: DeliveriesQuery },
+      responses: {
+        200: {
+          description: "A page of deliveries.",
+          content: { "application/json": { schema: pageSchema(WebhookDelivery, "WebhookDeliveryPage") } },
+        },
       },
-      ...errorResponses(...WEBHOOK_ROUTE_ERRORS, "not_found"),
+      errors: ["not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const owner = c.get("principal").userId;
     const { id } = c.req.valid("param");

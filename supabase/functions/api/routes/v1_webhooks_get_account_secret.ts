@@ -2,27 +2,29 @@
  * GET /v1/webhooks/secret: the account's webhook secret, which signs the per-job webhooks (`webhook` on
  * POST /v1/jobs); made on first use (kiln.account_webhook_secret). Endpoints have secrets of their own.
  */
-import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookSecret } from "../../../../shared/api/webhooks.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditedChange, VERIFY_NOTE, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
+import { callerRoute } from "../http/caller_route.ts";
+import { auditedChange, VERIFY_NOTE } from "./webhook_route_support.ts";
 
 export function registerWebhooksGetAccountSecret(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/webhooks/secret",
-    ...webhookRouteBase(deps),
-    summary: "Get the account webhook secret",
-    description:
-      "The secret that signs the webhooks of jobs created with a `webhook` URL (registered endpoints have their " +
-      `own). Each read is audited. ${VERIFY_NOTE}`,
-    responses: {
-      200: { description: "The account's secret.", content: { "application/json": { schema: WebhookSecret } } },
-      ...errorResponses(...WEBHOOK_ROUTE_ERRORS),
+  const route = callerRoute(
+    deps.auth,
+    { scope: "webhooks:manage" },
+    {
+      method: "get",
+      path: "/v1/webhooks/secret",
+      tags: ["Webhooks"],
+      summary: "Get the account webhook secret",
+      description:
+        "The secret that signs the webhooks of jobs created with a `webhook` URL (registered endpoints have their " +
+        `own). Each read is audited. ${VERIFY_NOTE}`,
+      responses: {
+        200: { description: "The account's secret.", content: { "application/json": { schema: WebhookSecret } } },
+      },
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const owner = c.get("principal").userId;
     const row = await auditedChange<{ secret: string; previous_secret_expires_at: Date | null }>(

@@ -2,25 +2,27 @@
  * POST /v1/webhooks/secret/rotate: a new account webhook secret (kiln.rotate_account_webhook_secret); per-job
  * webhooks carry a second signature made with the previous one for 24 h.
  */
-import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookSecret } from "../../../../shared/api/webhooks.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditedChange, VERIFY_NOTE, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
+import { callerRoute } from "../http/caller_route.ts";
+import { auditedChange, VERIFY_NOTE } from "./webhook_route_support.ts";
 
 export function registerWebhooksRotateAccountSecret(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/webhooks/secret/rotate",
-    ...webhookRouteBase(deps),
-    summary: "Rotate the account webhook secret",
-    description: `The previous secret keeps signing per-job webhooks for 24 h. ${VERIFY_NOTE}`,
-    responses: {
-      200: { description: "The new secret.", content: { "application/json": { schema: WebhookSecret } } },
-      ...errorResponses(...WEBHOOK_ROUTE_ERRORS),
+  const route = callerRoute(
+    deps.auth,
+    { scope: "webhooks:manage" },
+    {
+      method: "post",
+      path: "/v1/webhooks/secret/rotate",
+      tags: ["Webhooks"],
+      summary: "Rotate the account webhook secret",
+      description: `The previous secret keeps signing per-job webhooks for 24 h. ${VERIFY_NOTE}`,
+      responses: {
+        200: { description: "The new secret.", content: { "application/json": { schema: WebhookSecret } } },
+      },
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const owner = c.get("principal").userId;
     const row = await auditedChange<{ secret: string; previous_secret_expires_at: Date }>(

@@ -2,29 +2,32 @@
  * POST /v1/webhooks/{id}/rotate-secret: a new signing secret, shown this once. For 24 h deliveries carry two
  * signatures, one with each secret (kiln.rotate_webhook_secret), so the receiver can switch without a gap.
  */
-import { createRoute } from "@hono/zod-openapi";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookIdParam, WebhookSecret } from "../../../../shared/api/webhooks.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
-import { auditedChange, VERIFY_NOTE, WEBHOOK_ROUTE_ERRORS, webhookRouteBase } from "./webhook_route_support.ts";
+import { callerRoute } from "../http/caller_route.ts";
+import { auditedChange, VERIFY_NOTE } from "./webhook_route_support.ts";
 
 export function registerWebhooksRotateEndpointSecret(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "post",
-    path: "/v1/webhooks/{id}/rotate-secret",
-    ...webhookRouteBase(deps),
-    summary: "Rotate a webhook endpoint's secret",
-    description: `The new secret is shown this once; the previous one keeps signing for 24 h. ${VERIFY_NOTE}`,
-    request: { params: WebhookIdParam },
-    responses: {
-      200: {
-        description: "The new secret, and when the previous one stops signing.",
-        content: { "application/json": { schema: WebhookSecret } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "webhooks:manage" },
+    {
+      method: "post",
+      path: "/v1/webhooks/{id}/rotate-secret",
+      tags: ["Webhooks"],
+      summary: "Rotate a webhook endpoint's secret",
+      description: `The new secret is shown this once; the previous one keeps signing for 24 h. ${VERIFY_NOTE}`,
+      request: { params: WebhookIdParam },
+      responses: {
+        200: {
+          description: "The new secret, and when the previous one stops signing.",
+          content: { "application/json": { schema: WebhookSecret } },
+        },
       },
-      ...errorResponses(...WEBHOOK_ROUTE_ERRORS, "not_found"),
+      errors: ["not_found"],
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const row = await auditedChange<{ secret: string; previous_secret_expires_at: Date }>(

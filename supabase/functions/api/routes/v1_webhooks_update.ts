@@ -3,49 +3,47 @@
  * it. `enabled: true` on an endpoint Kiln disabled clears its reason and failure record
  * (kiln.enable_webhook_endpoint); replay what it missed with POST /v1/webhooks/{id}/replay.
  */
-import { createRoute } from "@hono/zod-openapi";
 import type postgres from "postgres";
-import { errorResponses } from "../../../../shared/api/error_schema.ts";
 import { WebhookEndpoint, WebhookIdParam, WebhookUpdateBody } from "../../../../shared/api/webhooks.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { auditActor } from "../auth/principal.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 import {
   assertWebhookTarget,
   noSuchWebhook,
   toWebhook,
-  WEBHOOK_ROUTE_ERRORS,
   type WebhookRow,
   webhookColumns,
-  webhookRouteBase,
 } from "./webhook_route_support.ts";
 
 export function registerWebhooksUpdate(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "patch",
-    path: "/v1/webhooks/{id}",
-    ...webhookRouteBase(deps),
-    summary: "Change a webhook endpoint",
-    description:
-      "A new URL passes the same checks as at registration. `enabled: true` enables an endpoint again, clearing " +
-      "`disabled_reason` and its failure record; `enabled: false` stops it, and its pending deliveries die.",
-    request: {
-      params: WebhookIdParam,
-      body: { required: true, content: { "application/json": { schema: WebhookUpdateBody } } },
+  const route = callerRoute(
+    deps.auth,
+    { scope: "webhooks:manage" },
+    {
+      method: "patch",
+      path: "/v1/webhooks/{id}",
+      tags: ["Webhooks"],
+      summary: "Change a webhook endpoint",
+      description:
+        "A new URL passes the same checks as at registration. `enabled: true` enables an endpoint again, clearing " +
+        "`disabled_reason` and its failure record; `enabled: false` stops it, and its pending deliveries die.",
+      request: {
+        params: WebhookIdParam,
+        body: { required: true, content: { "application/json": { schema: WebhookUpdateBody } } },
+      },
+      responses: {
+        200: {
+          description: "The endpoint as it is now.",
+          content: { "application/json": { schema: WebhookEndpoint } },
+        },
+      },
+      errors: ["invalid_json", "not_found", "unsupported_media_type", "webhook_url_refused"],
     },
-    responses: {
-      200: { description: "The endpoint as it is now.", content: { "application/json": { schema: WebhookEndpoint } } },
-      ...errorResponses(
-        "invalid_json",
-        ...WEBHOOK_ROUTE_ERRORS,
-        "not_found",
-        "unsupported_media_type",
-        "webhook_url_refused",
-      ),
-    },
-  });
+  );
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const owner = principal.userId;

@@ -1,10 +1,9 @@
 /** GET /v1/workflows: the stored workflows the caller can run (global ones and their own), with their inputs. */
-import { createRoute, z } from "@hono/zod-openapi";
-import { CREDENTIAL_ERRORS, errorResponses } from "../../../../shared/api/error_schema.ts";
+import { z } from "@hono/zod-openapi";
 import { Bindings, CostRule } from "../../../../shared/job_types/workflow_bindings.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiApp, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiApp } from "../http/api_types.ts";
+import { callerRoute } from "../http/caller_route.ts";
 
 const Workflow = z
   .object({
@@ -22,18 +21,19 @@ const Workflow = z
 const Workflows = z.object({ data: z.array(Workflow) }).openapi("WorkflowList");
 
 export function registerWorkflowsList(app: ApiApp, deps: ApiDeps): void {
-  const route = createRoute({
-    method: "get",
-    path: "/v1/workflows",
-    tags: ["Jobs"],
-    summary: "List the workflows you can run",
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "jobs:read" })] as const,
-    responses: {
-      200: { description: "Enabled workflows, by name.", content: { "application/json": { schema: Workflows } } },
-      ...errorResponses(...CREDENTIAL_ERRORS, "missing_scope", "rate_limited"),
+  const route = callerRoute(
+    deps.auth,
+    { scope: "jobs:read" },
+    {
+      method: "get",
+      path: "/v1/workflows",
+      tags: ["Jobs"],
+      summary: "List the workflows you can run",
+      responses: {
+        200: { description: "Enabled workflows, by name.", content: { "application/json": { schema: Workflows } } },
+      },
     },
-  });
+  );
   app.openapi(route, async (c) => {
     const rows = await deps.sql<z.infer<typeof Workflow>[]>`
       select w.id, w.name, w.description, w.job_type, w.owner_id is null as shared, w.bindings as inputs,

@@ -1,19 +1,17 @@
 /**
  * What the webhook routes share: the columns of an endpoint (never its secrets) and its JSON form, the SSRF check
- * a URL passes at registration, the route options they all have, and the audit of a change made by a function.
+ * a URL passes at registration, and the audit of a change made by a function.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type postgres from "postgres";
-import { CREDENTIAL_ERRORS } from "../../../../shared/api/error_schema.ts";
 import type { WebhookEndpoint } from "../../../../shared/api/webhooks.ts";
 import { checkWebhookTarget, targetPolicyOf } from "../../../../shared/webhooks/ssrf.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import { auditActor } from "../auth/principal.ts";
-import { requireAuth } from "../auth/require_auth.ts";
 import type { ApiDeps } from "../deps.ts";
-import { type ApiEnv, CALLER_SECURITY } from "../http/api_types.ts";
+import type { ApiEnv } from "../http/api_types.ts";
 
 /** How a receiver checks a delivery, for the route descriptions. */
 export const VERIFY_NOTE =
@@ -22,23 +20,6 @@ export const VERIFY_NOTE =
   "keyed with the base64 bytes after `whsec_`). Verify over the raw body with a Standard Webhooks library, e.g. " +
   "`new Webhook(secret).verify(rawBody, headers)` from the `standardwebhooks` npm package, and reject old " +
   "timestamps. During a rotation the header carries two signatures (new and previous secret) for 24 h: either verifies.";
-
-/** What every webhook route shares: tag, security, and the `webhooks:manage` scope. */
-export function webhookRouteBase(deps: ApiDeps) {
-  return {
-    tags: ["Webhooks"],
-    security: CALLER_SECURITY,
-    middleware: [requireAuth(deps.auth, { scope: "webhooks:manage" })] as [MiddlewareHandler<ApiEnv>],
-  };
-}
-
-/** The errors every webhook route can answer. */
-export const WEBHOOK_ROUTE_ERRORS = [
-  ...CREDENTIAL_ERRORS,
-  "missing_scope",
-  "validation_failed",
-  "rate_limited",
-] as const;
 
 export interface WebhookRow {
   id: string;
