@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Database } from "./database.ts";
+import { ensureMessagePartitions } from "./realtime_partitions.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 export const migrationsDir = `${root}supabase/migrations`;
@@ -41,7 +42,10 @@ export class DatabaseNewerThanCodeError extends Error {}
 
 /** Applies what is missing; returns the versions applied by this call. */
 export async function migrate(db: Database, options: { shim?: boolean } = {}): Promise<string[]> {
-  if (options.shim !== false) await db.exec(await readFile(platformShim, "utf8"));
+  if (options.shim !== false) {
+    await db.exec(await readFile(platformShim, "utf8"));
+    await ensureMessagePartitions(db);
+  }
   await db.exec(`
     create schema if not exists supabase_migrations;
     create table if not exists supabase_migrations.schema_migrations (

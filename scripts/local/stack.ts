@@ -12,6 +12,7 @@ import postgres from "postgres";
 import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
 import { migrate } from "../db/migrate.ts";
+import { ensureMessagePartitions } from "../db/realtime_partitions.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
 import { functionSettings, type ServedFunction, serveFunctions } from "./functions.ts";
 import { gatewayApp, listenGateway } from "./gateway.ts";
@@ -98,6 +99,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const database = await openDatabase(options, stops);
     const sql = postgres(database.url, { max: 10, onnotice: () => {} });
     stops.push(() => sql.end({ timeout: 5 }));
+    // Realtime's housekeeping: tomorrow's realtime.messages partitions exist before tomorrow.
+    const partitions = setInterval(() => {
+      ensureMessagePartitions({ exec: async (text) => void (await sql.unsafe(text)) }).catch((error) =>
+        console.error(`realtime.messages partitions: ${String(error)}`),
+      );
+    }, 3_600_000);
+    partitions.unref();
+    stops.push(async () => clearInterval(partitions));
 
     const keys = await createJwtKeys(url);
     const dispatchSecret = randomBytes(24).toString("hex");

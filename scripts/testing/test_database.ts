@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
 import { migrate, schemaFingerprint } from "../db/migrate.ts";
+import { ensureMessagePartitions } from "../db/realtime_partitions.ts";
 
 export interface TestDatabase {
   db: Database;
@@ -40,6 +41,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = withDatabase(adminUrl, name);
   const db = openPostgres(url, { max: 4 });
+  // The template may be days old: today's realtime.messages partition is made here, as Realtime would.
+  await ensureMessagePartitions(db);
   return {
     db,
     url,

@@ -55,9 +55,11 @@ export async function createEmailUser(
     phone_verified: false,
   } as postgres.JSONValue);
   const [row] = await sql<UserRow[]>`
-    insert into auth.users (id, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data)
-    values (${id}, ${email}, ${passwordHash}, now(), ${appMetadata}, ${userMetadata})
-    on conflict (email) do nothing
+    insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+                            raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+    values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${email}, ${passwordHash},
+            now(), ${appMetadata}, ${userMetadata}, now(), now())
+    on conflict (email) where is_sso_user = false do nothing
     returning *`;
   if (!row) throw unprocessable("user_already_exists", "User already registered");
   return row;

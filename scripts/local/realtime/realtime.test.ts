@@ -71,9 +71,12 @@ for (const { name, start, skip } of stackTargets()) {
       channel.on("broadcast", { event: "*" }, inbox.add);
       await subscribed(channel);
 
+      // realtime.send gives a payload without an id the message's own (as hosted does).
       await send({ x: 1 }, "job.updated", `user:${alice.id}`, true);
       const sent = await inbox.next((m) => m.event === "job.updated");
-      assert.deepEqual(sent.payload, { x: 1 });
+      const { id, ...rest } = sent.payload as { id: string };
+      assert.deepEqual(rest, { x: 1 });
+      assert.match(id, /^[0-9a-f-]{36}$/);
       assert.equal((sent as { type?: string }).type, "broadcast");
 
       const [{ job }] = await sql<{ job: { job: { id: string } } }[]>`
@@ -98,8 +101,9 @@ for (const { name, start, skip } of stackTargets()) {
           const channel = client.channel(`user:${alice.id}`, { config: { private: true } });
           channel.on("broadcast", { event: "job.updated" }, inbox.add);
           await subscribed(channel);
-          await send({ vsn }, "job.updated", `user:${alice.id}`, true);
-          assert.deepEqual((await inbox.next()).payload, { vsn });
+          // A payload with an id keeps it.
+          await send({ id: `m-${vsn}`, vsn }, "job.updated", `user:${alice.id}`, true);
+          assert.deepEqual((await inbox.next()).payload, { id: `m-${vsn}`, vsn });
         } finally {
           await client.removeAllChannels();
         }

@@ -99,12 +99,18 @@ export class ObjectStore {
     }
   }
 
-  /** Deletes the named objects of `bucket` that exist; returns their rows. */
+  /**
+   * Deletes the named objects of `bucket` that exist; returns their rows. As the Storage service, which alone may
+   * delete from its tables (storage.protect_delete refuses plain SQL).
+   */
   async remove(bucket: string, names: string[]): Promise<StoredObject[]> {
-    const rows = await this.#sql.unsafe<StoredObject[]>(
-      `delete from storage.objects where bucket_id = $1 and name = any($2::text[]) returning ${columns}`,
-      [bucket, names],
-    );
+    const rows = await this.#sql.begin(async (tx) => {
+      await tx`select set_config('storage.allow_delete_query', 'true', true)`;
+      return tx.unsafe<StoredObject[]>(
+        `delete from storage.objects where bucket_id = $1 and name = any($2::text[]) returning ${columns}`,
+        [bucket, names],
+      );
+    });
     for (const row of rows) await rm(objectFile(this.#dataDir, { bucket, name: row.name }), { force: true });
     return rows;
   }
