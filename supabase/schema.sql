@@ -2270,12 +2270,6 @@ ALTER TABLE public.workers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.workflows ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: SCHEMA kiln; Type: ACL; Schema: -; Owner: -
---
-
-GRANT USAGE ON SCHEMA kiln TO service_role;
-
---
 -- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
 --
 
@@ -2288,14 +2282,12 @@ GRANT USAGE ON SCHEMA public TO service_role;
 --
 
 REVOKE ALL ON FUNCTION kiln.account_webhook_secret(p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.account_webhook_secret(p_owner_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION cancel_job(p_job_id uuid, p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.cancel_job(p_job_id uuid, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.cancel_job(p_job_id uuid, p_owner_id uuid) TO service_role;
 
 --
 -- Name: TABLE jobs; Type: ACL; Schema: public; Owner: -
@@ -2308,140 +2300,120 @@ GRANT SELECT ON TABLE public.jobs TO authenticated;
 --
 
 REVOKE ALL ON FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION claim_webhook_deliveries(p_limit integer, p_lease_seconds integer, p_now timestamp with time zone); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.claim_webhook_deliveries(p_limit integer, p_lease_seconds integer, p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.claim_webhook_deliveries(p_limit integer, p_lease_seconds integer, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_outputs jsonb); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_outputs jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_outputs jsonb) TO service_role;
 
 --
 -- Name: FUNCTION create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean) TO service_role;
 
 --
 -- Name: FUNCTION disable_webhook_endpoint(p_endpoint_id uuid, p_reason text); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.disable_webhook_endpoint(p_endpoint_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.disable_webhook_endpoint(p_endpoint_id uuid, p_reason text) TO service_role;
 
 --
 -- Name: FUNCTION dispatch_from_cron(); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.dispatch_from_cron() FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.dispatch_from_cron() TO service_role;
 
 --
 -- Name: FUNCTION enable_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.enable_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.enable_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION enqueue_webhook_ping(p_endpoint_id uuid, p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.enqueue_webhook_ping(p_endpoint_id uuid, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.enqueue_webhook_ping(p_endpoint_id uuid, p_owner_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type text, p_summary jsonb); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type text, p_summary jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type text, p_summary jsonb) TO service_role;
 
 --
 -- Name: FUNCTION expire_deadlines(p_limit integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.expire_deadlines(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.expire_deadlines(p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION fail_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_error jsonb); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.fail_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_error jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.fail_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_error jsonb) TO service_role;
 
 --
 -- Name: FUNCTION finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb) TO service_role;
 
 --
 -- Name: FUNCTION heartbeat(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_phase public.job_phase, p_progress jsonb, p_lease_seconds integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.heartbeat(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_phase public.job_phase, p_progress jsonb, p_lease_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.heartbeat(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_phase public.job_phase, p_progress jsonb, p_lease_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION heartbeat_jobs(p_worker_id uuid, p_jobs jsonb, p_lease_seconds integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.heartbeat_jobs(p_worker_id uuid, p_jobs jsonb, p_lease_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.heartbeat_jobs(p_worker_id uuid, p_jobs jsonb, p_lease_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION is_admin(p_user_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.is_admin(p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.is_admin(p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION job_summary(p_job public.jobs); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.job_summary(p_job public.jobs) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.job_summary(p_job public.jobs) TO service_role;
 
 --
 -- Name: FUNCTION lock_held_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.lock_held_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.lock_held_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint) TO service_role;
 
 --
 -- Name: FUNCTION new_webhook_secret(); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.new_webhook_secret() FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.new_webhook_secret() TO service_role;
 
 --
 -- Name: FUNCTION next_progress_at(p_job_id uuid, p_endpoint_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.next_progress_at(p_job_id uuid, p_endpoint_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.next_progress_at(p_job_id uuid, p_endpoint_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION next_webhook_due(p_now timestamp with time zone); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.next_webhook_due(p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.next_webhook_due(p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: COLUMN webhook_endpoints.id; Type: ACL; Schema: public; Owner: -
@@ -2514,147 +2486,126 @@ GRANT SELECT(updated_at) ON TABLE public.webhook_endpoints TO authenticated;
 --
 
 REVOKE ALL ON FUNCTION kiln.owned_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.owned_webhook_endpoint(p_endpoint_id uuid, p_owner_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION post_credits(p_owner_id uuid, p_delta bigint, p_reason text, p_job_id uuid, p_actor_id uuid, p_note text); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.post_credits(p_owner_id uuid, p_delta bigint, p_reason text, p_job_id uuid, p_actor_id uuid, p_note text) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.post_credits(p_owner_id uuid, p_delta bigint, p_reason text, p_job_id uuid, p_actor_id uuid, p_note text) TO service_role;
 
 --
 -- Name: FUNCTION prune_expired_rows(p_now timestamp with time zone, p_batch integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.prune_expired_rows(p_now timestamp with time zone, p_batch integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.prune_expired_rows(p_now timestamp with time zone, p_batch integer) TO service_role;
 
 --
 -- Name: FUNCTION publish_job_update(p_job public.jobs, p_type text, p_event_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.publish_job_update(p_job public.jobs, p_type text, p_event_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.publish_job_update(p_job public.jobs, p_type text, p_event_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION queue_snapshot(p_type text, p_exact integer, p_every integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every integer) TO service_role;
 
 --
 -- Name: FUNCTION rate_limit_add(p_keys text[], p_hits integer[], p_window_seconds integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.rate_limit_add(p_keys text[], p_hits integer[], p_window_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.rate_limit_add(p_keys text[], p_hits integer[], p_window_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION reap_expired_leases(p_limit integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.reap_expired_leases(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.reap_expired_leases(p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION record_job_event(p_job public.jobs, p_type text, p_data jsonb); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.record_job_event(p_job public.jobs, p_type text, p_data jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.record_job_event(p_job public.jobs, p_type text, p_data jsonb) TO service_role;
 
 --
 -- Name: FUNCTION record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_duration_ms integer, p_response_code integer, p_response_excerpt text, p_error text, p_retry_after_seconds integer, p_now timestamp with time zone); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_duration_ms integer, p_response_code integer, p_response_excerpt text, p_error text, p_retry_after_seconds integer, p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_duration_ms integer, p_response_code integer, p_response_excerpt text, p_error text, p_retry_after_seconds integer, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION replay_delivery(p_delivery_id uuid, p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.replay_delivery(p_delivery_id uuid, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.replay_delivery(p_delivery_id uuid, p_owner_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION replay_failed_deliveries(p_endpoint_id uuid, p_since timestamp with time zone, p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.replay_failed_deliveries(p_endpoint_id uuid, p_since timestamp with time zone, p_owner_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.replay_failed_deliveries(p_endpoint_id uuid, p_since timestamp with time zone, p_owner_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION report_canceled(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.report_canceled(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.report_canceled(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint) TO service_role;
 
 --
 -- Name: FUNCTION retry_delay(p_attempt integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.retry_delay(p_attempt integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.retry_delay(p_attempt integer) TO service_role;
 
 --
 -- Name: FUNCTION retry_or_fail(p_job public.jobs, p_error jsonb, p_delay interval, p_reason text); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.retry_or_fail(p_job public.jobs, p_error jsonb, p_delay interval, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.retry_or_fail(p_job public.jobs, p_error jsonb, p_delay interval, p_reason text) TO service_role;
 
 --
 -- Name: FUNCTION rotate_account_webhook_secret(p_owner_id uuid, p_grace interval); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.rotate_account_webhook_secret(p_owner_id uuid, p_grace interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.rotate_account_webhook_secret(p_owner_id uuid, p_grace interval) TO service_role;
 
 --
 -- Name: FUNCTION rotate_webhook_secret(p_endpoint_id uuid, p_owner_id uuid, p_grace interval); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.rotate_webhook_secret(p_endpoint_id uuid, p_owner_id uuid, p_grace interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.rotate_webhook_secret(p_endpoint_id uuid, p_owner_id uuid, p_grace interval) TO service_role;
 
 --
 -- Name: FUNCTION run_sweeps(p_now timestamp with time zone, p_force boolean); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.run_sweeps(p_now timestamp with time zone, p_force boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.run_sweeps(p_now timestamp with time zone, p_force boolean) TO service_role;
 
 --
 -- Name: FUNCTION schedule_dispatch(p_schedule text); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.schedule_dispatch(p_schedule text) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.schedule_dispatch(p_schedule text) TO service_role;
 
 --
 -- Name: FUNCTION setting(p_key text); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.setting(p_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.setting(p_key text) TO service_role;
 
 --
 -- Name: FUNCTION signing_secrets(p_secret text, p_previous text, p_previous_expires_at timestamp with time zone, p_now timestamp with time zone); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.signing_secrets(p_secret text, p_previous text, p_previous_expires_at timestamp with time zone, p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.signing_secrets(p_secret text, p_previous text, p_previous_expires_at timestamp with time zone, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION sweep_due(p_name text, p_every interval, p_now timestamp with time zone); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.sweep_due(p_name text, p_every interval, p_now timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.sweep_due(p_name text, p_every interval, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION tg_auth_users__create_profile(); Type: ACL; Schema: kiln; Owner: -
@@ -2691,33 +2642,18 @@ REVOKE ALL ON FUNCTION kiln.tg_webhook_deliveries__notify() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION kiln.touch_worker(p_worker_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.touch_worker(p_worker_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION webhook_retry_at(p_attempts integer, p_now timestamp with time zone, p_retry_after_seconds integer); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.webhook_retry_at(p_attempts integer, p_now timestamp with time zone, p_retry_after_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.webhook_retry_at(p_attempts integer, p_now timestamp with time zone, p_retry_after_seconds integer) TO service_role;
 
 --
 -- Name: FUNCTION workers_online(p_job_type text); Type: ACL; Schema: kiln; Owner: -
 --
 
 REVOKE ALL ON FUNCTION kiln.workers_online(p_job_type text) FROM PUBLIC;
-GRANT ALL ON FUNCTION kiln.workers_online(p_job_type text) TO service_role;
-
---
--- Name: SEQUENCE fencing_tokens; Type: ACL; Schema: kiln; Owner: -
---
-
-GRANT USAGE ON SEQUENCE kiln.fencing_tokens TO service_role;
-
---
--- Name: TABLE job_event_types; Type: ACL; Schema: kiln; Owner: -
---
-
-GRANT SELECT ON TABLE kiln.job_event_types TO service_role;
 
 --
 -- Name: COLUMN api_keys.id; Type: ACL; Schema: public; Owner: -

@@ -195,26 +195,53 @@ grant usage on schema storage to anon, authenticated, service_role;
 
 create table if not exists storage.buckets (
   id text primary key,
-  name text not null unique,
+  name text not null,
   owner uuid,
-  public boolean not null default false,
+  owner_id text,
+  public boolean default false,
   file_size_limit bigint,
   allowed_mime_types text[],
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  created_at timestamptz default now(),
+  updated_at timestamptz default now()
 );
+create unique index if not exists bname on storage.buckets (name);
 
 create table if not exists storage.objects (
   id uuid primary key default gen_random_uuid(),
-  bucket_id text not null references storage.buckets (id),
-  name text not null,
+  bucket_id text references storage.buckets (id),
+  name text,
   owner uuid,
+  owner_id text,
   metadata jsonb,
-  created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now(),
-  last_accessed_at timestamptz not null default now(),
-  unique (bucket_id, name)
+  user_metadata jsonb,
+  path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  version text,
+  created_at timestamptz default now(),
+  updated_at timestamptz default now(),
+  last_accessed_at timestamptz default now()
 );
+create unique index if not exists bucketid_objname on storage.objects (bucket_id, name);
+-- A database made by an older shim gets the hosted columns.
+alter table storage.buckets add column if not exists owner_id text;
+alter table storage.buckets alter column public drop not null;
+alter table storage.objects
+  add column if not exists owner_id text,
+  add column if not exists user_metadata jsonb,
+  add column if not exists path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+  add column if not exists version text;
+
+-- The path helpers storage policies are written with, as hosted: folders, file name and extension of an object name.
+create or replace function storage.foldername(name text) returns text[] language sql immutable as $$
+  select (string_to_array(name, '/'))[1:greatest(cardinality(string_to_array(name, '/')) - 1, 0)];
+$$;
+create or replace function storage.filename(name text) returns text language sql immutable as $$
+  select (string_to_array(name, '/'))[cardinality(string_to_array(name, '/'))];
+$$;
+create or replace function storage.extension(name text) returns text language sql immutable as $$
+  select case when storage.filename(name) like '%.%' then reverse(split_part(reverse(storage.filename(name)), '.', 1))
+              else '' end;
+$$;
+
 alter table storage.buckets enable row level security;
 alter table storage.objects enable row level security;
 

@@ -17,7 +17,6 @@ insert into kiln.job_event_types (type, webhook) values
   ('job.canceled', true),
   ('job.cancel_requested', false);
 alter table kiln.job_event_types enable row level security;
-grant select on kiln.job_event_types to service_role;
 
 -- An event of a type nobody knows about is a bug in a lifecycle function: refused, not logged.
 alter table public.job_events

@@ -67,6 +67,22 @@ describe("shared vocabulary", () => {
     );
   });
 
+  it("gives no API role anything in the kiln schema (its owner alone runs the lifecycle)", async () => {
+    for (const role of ["anon", "authenticated", "service_role"]) {
+      const [row] = await db.query<{ usage: boolean; functions: number; tables: number }>(
+        `select has_schema_privilege($1, 'kiln', 'USAGE') as usage,
+                (select count(*)::int from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                  where n.nspname = 'kiln' and has_function_privilege($1, p.oid, 'EXECUTE')) as functions,
+                (select count(*)::int from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where n.nspname = 'kiln' and c.relkind in ('r', 'p', 'S')
+                    and (has_table_privilege($1, c.oid, 'SELECT') or has_table_privilege($1, c.oid, 'INSERT')
+                         or has_table_privilege($1, c.oid, 'UPDATE') or has_table_privilege($1, c.oid, 'DELETE'))) as tables`,
+        [role],
+      );
+      assert.deepEqual(row, { usage: false, functions: 0, tables: 0 }, role);
+    }
+  });
+
   it("every SQLSTATE the migrations raise is mapped in shared/errors.ts, and every mapped one is raised", async () => {
     const raised = new Set<string>();
     for (const m of await readMigrations()) {
