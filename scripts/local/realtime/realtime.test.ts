@@ -156,6 +156,27 @@ for (const { name, start, skip } of stackTargets()) {
       }
     });
 
+    test("a private broadcast no policy allows gets no reply and reaches no one, as on the real server", async () => {
+      const client = await supabase(bob);
+      const inbox = new Inbox<Message>();
+      const channel = client.channel(`user:${bob.id}`, {
+        config: { private: true, broadcast: { ack: true, self: true } },
+      });
+      channel.on("broadcast", { event: "*" }, inbox.add);
+      await subscribed(channel);
+      // The only way to see "no reply" is the acknowledgement's own timeout, kept short.
+      assert.equal(
+        await channel.send({ type: "broadcast", event: "spoof", payload: {} }, { timeout: 500 }),
+        "timed out",
+      );
+      await send({ n: 1 }, "after", `user:${bob.id}`, true);
+      await inbox.next((m) => m.event === "after");
+      assert.equal(
+        inbox.items.some((m) => m.event === "spoof"),
+        false,
+      );
+    });
+
     test("REST broadcast: public for any key, private for service_role or an authorized token", async () => {
       const client = await supabase(alice);
       const inbox = new Inbox<Message>();
@@ -172,6 +193,9 @@ for (const { name, start, skip } of stackTargets()) {
       // alice may read her topic but no policy lets her write it: her private message is dropped, still 202.
       const refused = await post(alice.token, [{ topic, event: "spoof", payload: {}, private: true }]);
       assert.equal(refused.status, 202);
+      // INSERT on realtime.messages is granted (as hosted); the policies still refuse bob alice's topic.
+      const spoofed = await post(bob.token, [{ topic, event: "spoof", payload: { from: "bob" }, private: true }]);
+      assert.equal(spoofed.status, 202);
       const accepted = await post(target.serviceRoleKey, [
         { topic, event: "rest", payload: { ok: true }, private: true },
       ]);
