@@ -2273,10 +2273,6 @@ ALTER TABLE public.workflows ENABLE ROW LEVEL SECURITY;
 -- Name: SCHEMA public; Type: ACL; Schema: -; Owner: -
 --
 
-GRANT USAGE ON SCHEMA public TO anon;
-GRANT USAGE ON SCHEMA public TO authenticated;
-GRANT USAGE ON SCHEMA public TO service_role;
-
 --
 -- Name: FUNCTION account_webhook_secret(p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --

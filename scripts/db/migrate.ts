@@ -40,6 +40,36 @@ export async function schemaFingerprint(): Promise<string> {
 
 export class DatabaseNewerThanCodeError extends Error {}
 
+/**
+ * The role that owns Kiln's objects and that the functions connect as on a PostgreSQL server: hosted, `postgres`,
+ * which is not a superuser; here `kiln_owner` (the shim makes it), so grants are exercised as they are there.
+ */
+export const FUNCTIONS_ROLE = "kiln_owner";
+
+/**
+ * The URL the Edge Functions use for the database at `url`: on a PostgreSQL server, the same database as
+ * FUNCTIONS_ROLE (trust-authenticated on the local server); PGlite's served URL as it is.
+ */
+export function functionsDatabaseUrl(url: string, kind: Database["kind"]): string {
+  if (kind !== "postgres") return url;
+  const u = new URL(url);
+  u.username = FUNCTIONS_ROLE;
+  u.password = "";
+  return u.href;
+}
+
+/**
+ * Whether migrations run as FUNCTIONS_ROLE: on a PostgreSQL server, unless Kiln's schema is already there under
+ * another owner (a database migrated by an older Kiln keeps its owner). PGlite is one session as its superuser.
+ */
+async function migratesAsOwner(db: Database): Promise<boolean> {
+  if (db.kind !== "postgres") return false;
+  const [row] = await db.query<{ owner: string | null }>(
+    "select (select nspowner::regrole::text from pg_namespace where nspname = 'kiln') as owner",
+  );
+  return row.owner === null || row.owner === FUNCTIONS_ROLE;
+}
+
 /** Applies what is missing; returns the versions applied by this call. */
 export async function migrate(db: Database, options: { shim?: boolean } = {}): Promise<string[]> {
   if (options.shim !== false) {
@@ -63,11 +93,14 @@ export async function migrate(db: Database, options: { shim?: boolean } = {}): P
       `the database has migrations this code does not know (${unknown.join(", ")}): it is newer than the code; update the code or use another database`,
     );
   }
+  const asOwner = await migratesAsOwner(db);
   const done: string[] = [];
   for (const m of migrations) {
     if (applied.has(m.version)) continue;
     await db.transaction(async (tx) => {
+      if (asOwner) await tx.exec(`set local role ${FUNCTIONS_ROLE}`);
       await tx.exec(m.sql);
+      if (asOwner) await tx.exec("reset role");
       await tx.query("insert into supabase_migrations.schema_migrations (version, name) values ($1, $2)", [
         m.version,
         m.name,

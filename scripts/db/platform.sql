@@ -261,3 +261,26 @@ create trigger protect_buckets_delete before delete on storage.buckets
 drop trigger if exists protect_objects_delete on storage.objects;
 create trigger protect_objects_delete before delete on storage.objects
   for each statement execute function storage.protect_delete();
+
+-- The role the Edge Functions connect as, standing in for hosted `postgres`: not a superuser, bypasses RLS, owns
+-- what the migrations create (on a PostgreSQL server the migration runner applies them as this role), is a member
+-- of the API roles, and has on the platform's tables what hosted `postgres` has. Hosted `postgres` may create
+-- policies on realtime.messages through supautils' policy_grants; here that comes from membership in the table's
+-- owner role. PGlite is one shared session as its superuser: there the role exists but nothing connects as it.
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'kiln_owner') then
+    create role kiln_owner login nosuperuser bypassrls inherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'supabase_realtime_admin') then
+    create role supabase_realtime_admin nologin;
+  end if;
+  execute format('grant create on database %I to kiln_owner', current_database());
+end $$;
+grant anon, authenticated, service_role to kiln_owner;
+grant usage, create on schema public to kiln_owner;
+grant usage on schema auth, realtime, storage to kiln_owner;
+grant all on all tables in schema auth, realtime, storage to kiln_owner;
+grant all on all sequences in schema auth, realtime, storage to kiln_owner;
+alter table realtime.messages owner to supabase_realtime_admin;
+grant supabase_realtime_admin to kiln_owner;

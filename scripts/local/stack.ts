@@ -11,7 +11,7 @@ import type { Hono } from "hono";
 import postgres from "postgres";
 import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
-import { migrate } from "../db/migrate.ts";
+import { functionsDatabaseUrl, migrate } from "../db/migrate.ts";
 import { ensureMessagePartitions } from "../db/realtime_partitions.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
 import { functionSettings, type ServedFunction, serveFunctions } from "./functions.ts";
@@ -50,8 +50,10 @@ export interface StackOptions {
 export interface Stack {
   /** SUPABASE_URL for clients: http://host:port */
   url: string;
-  /** What functions get as SUPABASE_DB_URL. */
+  /** The database, as its owner: for setup and the platform's own services. */
   dbUrl: string;
+  /** What functions get as SUPABASE_DB_URL: the same database as the functions' role (see migrate.ts). */
+  functionsDbUrl: string;
   /** Where the database lives, for the banner. */
   databaseLabel: string;
   keys: JwtKeys;
@@ -115,7 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const functions = serveFunctions(
       {
         SUPABASE_URL: url,
-        SUPABASE_DB_URL: database.url,
+        SUPABASE_DB_URL: database.functionsUrl,
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
         // Local webhook receivers (http, private addresses), like every other setting, only where the developer says so.
@@ -143,6 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       url,
       dbUrl: database.url,
+      functionsDbUrl: database.functionsUrl,
       databaseLabel: database.label,
       keys,
       dispatchSecret,
@@ -179,7 +182,7 @@ async function closeFunctions(functions: Map<string, ServedFunction>): Promise<v
 async function openDatabase(
   options: StackOptions,
   stops: Array<() => Promise<void>>,
-): Promise<{ url: string; label: string; applied: string[] }> {
+): Promise<{ url: string; functionsUrl: string; label: string; applied: string[] }> {
   let db: Database;
   let embedded: EmbeddedPostgres | undefined;
   if (options.databaseUrl) {
@@ -203,10 +206,11 @@ async function openDatabase(
         await served.stop();
         await db.close();
       });
-      return { url: embedded.url, label: db.label, applied };
+      return { url: embedded.url, functionsUrl: embedded.url, label: db.label, applied };
     }
     await db.close();
-    return { url: options.databaseUrl as string, label: db.label, applied };
+    const url = options.databaseUrl as string;
+    return { url, functionsUrl: functionsDatabaseUrl(url, db.kind), label: db.label, applied };
   } catch (error) {
     await embedded?.stop();
     await db.close();

@@ -15,6 +15,8 @@ export interface StackTarget {
   anonKey: string;
   serviceRoleKey: string;
   dbUrl: string;
+  /** SUPABASE_DB_URL for functions a test starts itself (as the functions' role; `postgres` on a real stack). */
+  functionsDbUrl: string;
   /** Restarts the gateway on the same port and data (local only): for reconnect tests. */
   restart?: () => Promise<void>;
   stop(): Promise<void>;
@@ -45,6 +47,7 @@ export async function startLocalTarget(
     anonKey: stack.keys.anonKey,
     serviceRoleKey: stack.keys.serviceRoleKey,
     dbUrl: stack.dbUrl,
+    functionsDbUrl: stack.functionsDbUrl,
     restart: () => stack.restartGateway(),
     stop: async () => {
       await stack.stop();
@@ -64,6 +67,7 @@ export function supabaseTarget(): StackTarget | undefined {
     anonKey: e.KILN_SUPABASE_ANON_KEY,
     serviceRoleKey: e.KILN_SUPABASE_SERVICE_ROLE_KEY,
     dbUrl: e.KILN_SUPABASE_DB_URL,
+    functionsDbUrl: e.KILN_SUPABASE_DB_URL,
     stop: async () => {},
   };
 }

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { FUNCTIONS_ROLE } from "../db/migrate.ts";
 
 const BINARY = "/usr/sbin/pgbouncer";
 
@@ -32,7 +33,11 @@ export async function startTransactionPooler(serverUrl: string): Promise<Transac
   // PgBouncer refuses to run as root: it switches to the postgres user, which must read its files.
   const dir = mkdtempSync(join(tmpdir(), "kiln-pgbouncer-"));
   chmodSync(dir, 0o755);
-  writeFileSync(join(dir, "users.txt"), `"${decodeURIComponent(server.username) || "postgres"}" ""\n`);
+  // Trust still needs each user named: the server's, and the functions' role.
+  writeFileSync(
+    join(dir, "users.txt"),
+    `"${decodeURIComponent(server.username) || "postgres"}" ""\n"${FUNCTIONS_ROLE}" ""\n`,
+  );
   writeFileSync(
     join(dir, "pgbouncer.ini"),
     [

@@ -32,7 +32,7 @@ describe("the deployed bundles under Deno 2.1.4 (the hosted Edge Runtime's)", {
     // What a hosted project gives every function, plus the secrets Kiln's README tells its owner to set.
     const platform = {
       SUPABASE_URL: h.target.url,
-      SUPABASE_DB_URL: h.target.dbUrl,
+      SUPABASE_DB_URL: h.target.functionsDbUrl,
       SUPABASE_ANON_KEY: h.target.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: h.target.serviceRoleKey,
       SUPABASE_JWKS: JSON.stringify({ keys: [] }),

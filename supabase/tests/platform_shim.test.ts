@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import postgres from "postgres";
 import type { Queryable } from "../../scripts/db/database.ts";
 import {
   HOSTED_COLUMNS,
@@ -19,7 +20,8 @@ import {
   HOSTED_TRIGGERS,
   HOSTED_UNIQUE_INDEXES,
 } from "../../scripts/db/hosted_platform.ts";
-import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
+import { FUNCTIONS_ROLE, functionsDatabaseUrl } from "../../scripts/db/migrate.ts";
+import { createTestDatabase, type TestDatabase, testServerUrl } from "../../scripts/testing/test_database.ts";
 
 let t: TestDatabase;
 before(async () => {
@@ -132,6 +134,30 @@ describe("the shim has the hosted definitions", () => {
         [table],
       );
       assert.equal(row.rls, true, table);
+    }
+  });
+});
+
+describe("the functions' role, as hosted postgres", {
+  skip: testServerUrl() ? false : "PGlite is one session as its superuser",
+}, () => {
+  it("owns Kiln's objects, is no superuser, bypasses RLS, and is who the functions' URL connects as", async () => {
+    const [owners] = await query<{ owners: string[] }>(
+      `select array_agg(distinct pg_get_userbyid(c.relowner)) as owners
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname in ('kiln', 'public') and c.relkind in ('r', 'S', 'v')`,
+    );
+    assert.deepEqual(owners.owners, [FUNCTIONS_ROLE]);
+    const sql = postgres(functionsDatabaseUrl(t.url as string, "postgres"), { max: 1, onnotice: () => {} });
+    try {
+      const [me] = await sql<{ user: string; superuser: boolean; bypassrls: boolean }[]>`
+        select current_user as user, rolsuper as superuser, rolbypassrls as bypassrls
+          from pg_roles where rolname = current_user`;
+      assert.deepEqual({ ...me }, { user: FUNCTIONS_ROLE, superuser: false, bypassrls: true });
+      // What only a superuser may do is refused to it, as to hosted postgres.
+      await assert.rejects(sql`alter system set work_mem = '8MB'`, /must be superuser|permission denied/);
+    } finally {
+      await sql.end({ timeout: 5 });
     }
   });
 });

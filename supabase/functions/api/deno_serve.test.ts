@@ -17,7 +17,7 @@ describe("the api function under Deno", { timeout: 180_000 }, () => {
     h = await startApiHarness();
     deno = await startDenoApi({
       SUPABASE_URL: h.target.url,
-      SUPABASE_DB_URL: h.target.dbUrl,
+      SUPABASE_DB_URL: h.target.functionsDbUrl,
       KILN_JWT_SECRET: LOCAL_JWT_SECRET,
     });
   });

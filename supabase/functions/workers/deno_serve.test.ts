@@ -15,7 +15,7 @@ describe("the workers function under Deno", { timeout: 180_000 }, () => {
     h = await startWorkerHarness();
     const env = {
       SUPABASE_URL: h.target.url,
-      SUPABASE_DB_URL: h.target.dbUrl,
+      SUPABASE_DB_URL: h.target.functionsDbUrl,
       SUPABASE_SERVICE_ROLE_KEY: h.target.serviceRoleKey,
     };
     deno = await startDenoApi(env, 60_000, "workers");

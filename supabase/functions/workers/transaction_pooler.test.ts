@@ -74,10 +74,12 @@ describe("the functions behind a transaction-mode pooler", { skip, timeout: 120_
   }
 
   it("works when the pooler is the only database URL: long polls claim without a LISTEN", async () => {
-    await cycle(functionsWith({ SUPABASE_DB_URL: pooler.url(h.target.dbUrl) }));
+    await cycle(functionsWith({ SUPABASE_DB_URL: pooler.url(h.target.functionsDbUrl) }));
   });
 
   it("works with queries through the pooler (KILN_DB_URL) and the LISTEN on the direct URL", async () => {
-    await cycle(functionsWith({ SUPABASE_DB_URL: h.target.dbUrl, KILN_DB_URL: pooler.url(h.target.dbUrl) }));
+    await cycle(
+      functionsWith({ SUPABASE_DB_URL: h.target.functionsDbUrl, KILN_DB_URL: pooler.url(h.target.functionsDbUrl) }),
+    );
   });
 });

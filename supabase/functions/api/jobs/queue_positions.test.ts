@@ -56,7 +56,7 @@ describe("queuePositions", () => {
   let sql: postgres.Sql;
   before(async () => {
     h = await startApiHarness();
-    sql = postgres(h.target.dbUrl, { prepare: false, max: 2, onnotice: () => {} });
+    sql = postgres(h.target.functionsDbUrl, { prepare: false, max: 2, onnotice: () => {} });
   });
   after(async () => {
     await sql.end();

@@ -22,7 +22,9 @@ describe("two isolates counting one key", () => {
   after(() => harness.close());
 
   it("share the budget once their hits are synced, and send what is pending on close", async () => {
-    const pools = [0, 1].map(() => postgres(harness.target.dbUrl, { prepare: false, max: 2, onnotice: () => {} }));
+    const pools = [0, 1].map(() =>
+      postgres(harness.target.functionsDbUrl, { prepare: false, max: 2, onnotice: () => {} }),
+    );
     const logs: unknown[] = [];
     const [a, b] = pools.map((sql) => postgresLimiter(sql, { syncMs: 30, log: (line) => logs.push(line) }));
     const key = `test:${randomUUID()}`;

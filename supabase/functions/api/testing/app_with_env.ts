@@ -26,7 +26,7 @@ export function appWithEnv(harness: ApiHarness, env: Record<string, string | und
   const deps = apiDeps(
     {
       SUPABASE_URL: harness.target.url,
-      SUPABASE_DB_URL: harness.target.dbUrl,
+      SUPABASE_DB_URL: harness.target.functionsDbUrl,
       KILN_JWT_SECRET: LOCAL_JWT_SECRET,
       ...env,
     },

@@ -31,7 +31,7 @@ export function useWebhookKit(): WebhookKit {
   before(async () => {
     h = await startApiHarness({ functionEnv: { KILN_WEBHOOK_HTTP_ALLOW: "127.0.0.1" }, resolver });
     receiver = await startReceiver();
-    dispatcher = testDispatcher(h.target.dbUrl, { resolver, apiUrl: h.target.url }, 2);
+    dispatcher = testDispatcher(h.target.functionsDbUrl, { resolver, apiUrl: h.target.url }, 2);
   });
   after(async () => {
     await dispatcher?.close();

@@ -6,7 +6,7 @@
 import { after, before } from "node:test";
 import postgres from "postgres";
 import { type Database, openPglite, openPostgres } from "../../../../scripts/db/database.ts";
-import { migrate } from "../../../../scripts/db/migrate.ts";
+import { functionsDatabaseUrl, migrate } from "../../../../scripts/db/migrate.ts";
 import { startEmbeddedPostgres } from "../../../../scripts/local/embedded_postgres.ts";
 import { createTestDatabase, testServerUrl } from "../../../../scripts/testing/test_database.ts";
 import type { HostResolver, TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";
@@ -71,7 +71,7 @@ export function testDispatcher(
 }
 
 export interface DispatchHarness {
-  /** The database's URL, for a dispatcher in another process. */
+  /** The database's URL as the functions' role, for a dispatcher in another process. */
   url: string;
   /** For fixtures and checks. */
   db: Database;
@@ -93,7 +93,8 @@ export async function startDispatchHarness(): Promise<DispatchHarness> {
     if (testServerUrl()) {
       const t = await createTestDatabase();
       closers.push(() => t.drop());
-      url = t.url as string;
+      // Dispatchers connect as the functions' role, as the function does; fixtures use the owner's connection.
+      url = functionsDatabaseUrl(t.url as string, "postgres");
       db = t.db;
     } else {
       const pglite = await openPglite();
