@@ -4,8 +4,8 @@
  * ComfyUI at COMFYUI_URL), and a worker claiming from the workers function. The secrets are shown once by the
  * API; the demo keeps them in <data>/demo.json (a local development folder) so every start can print them.
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { newWorkerToken, workerTokenPrefix } from "../../supabase/functions/_shared/auth/worker_tokens.ts";
@@ -76,6 +76,8 @@ async function demoSecrets(stack: Stack, sql: postgres.Sql, userId: string): Pro
             values ('demo worker', ${worker.prefix}, ${worker.hash}, ${["txt2img", "img2img", "upscale", "workflow"]},
                     ${userId})`;
   const secrets = { api_key: api.key, worker_token: worker.token };
+  // With DATABASE_URL nothing else may have made the data folder yet.
+  await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }
