@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
 import { authErrorResponse } from "./errors.ts";
+import { registerAdminUsers } from "./route_admin_users.ts";
 import { registerLogout } from "./route_logout.ts";
 import { registerSignup } from "./route_signup.ts";
 import { registerToken } from "./route_token.ts";
@@ -20,6 +21,7 @@ export function authApp(ctx: StackContext): Hono {
   registerToken(app, ctx);
   registerUser(app, ctx);
   registerLogout(app, ctx);
+  registerAdminUsers(app, ctx);
   // An HS256 project publishes no keys: clients verify its tokens through GET /user or the shared secret.
   app.get("/.well-known/jwks.json", (c) => c.json({ keys: [] }));
   app.get("/settings", (c) =>

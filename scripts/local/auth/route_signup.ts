@@ -23,12 +23,13 @@ export function registerSignup(app: Hono, ctx: StackContext): void {
       throw unprocessable("validation_failed", "Only an email address or phone number should be provided on signup.");
     }
     if (!email) throw badRequest("phone_provider_disabled", "Phone signups are disabled");
-    const created = await createEmailUser(
-      ctx.sql,
-      validateEmail(email),
-      await hashPassword(password),
-      objectField(body, "data") ?? {},
-    );
+    const created = await createEmailUser(ctx.sql, {
+      email: validateEmail(email),
+      passwordHash: await hashPassword(password),
+      data: objectField(body, "data") ?? {},
+      confirmed: true,
+      taken: () => unprocessable("user_already_exists", "User already registered"),
+    });
     const grant = await startSession(ctx.sql, created.id);
     return c.json(await sessionResponse(ctx, await touchLastSignIn(ctx.sql, created), grant));
   });
