@@ -58,3 +58,33 @@ describe("settings under the local stack", () => {
     assert.equal(me.status, 200);
   });
 });
+
+describe("routes the local platform does not have", () => {
+  let target: StackTarget;
+  before(async () => {
+    target = await startLocalTarget();
+  });
+  after(async () => {
+    await target?.stop();
+  });
+
+  it("answer in each service's JSON error shape, which the clients can parse", async () => {
+    const auth = await fetch(`${target.url}/auth/v1/otp`, {
+      method: "POST",
+      headers: { apikey: target.anonKey, "x-supabase-api-version": "2024-01-01", "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(auth.status, 404);
+    assert.deepEqual(await auth.json(), {
+      code: "not_found",
+      message: "The local stack does not serve POST /auth/v1/otp",
+    });
+    const storage = await fetch(`${target.url}/storage/v1/nope`);
+    assert.equal(storage.status, 404);
+    assert.deepEqual(await storage.json(), {
+      statusCode: 404,
+      error: "Not Found",
+      message: "Route GET:/nope not found",
+    });
+  });
+});

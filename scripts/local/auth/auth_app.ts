@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
-import { authErrorResponse } from "./errors.ts";
+import { AuthError, authErrorResponse } from "./errors.ts";
 import { registerAdminUsers } from "./route_admin_users.ts";
 import { registerLogout } from "./route_logout.ts";
 import { registerSignup } from "./route_signup.ts";
@@ -40,6 +40,15 @@ export function authApp(ctx: StackContext): Hono {
       name: "GoTrue",
       description: "GoTrue is a user registration and authentication API",
     }),
+  );
+  // GoTrue's router answers a path it lacks in plain text; the local stack lacks more of them (see the README's
+  // table), so it answers in GoTrue's JSON shape, which auth-js can read, naming what is missing.
+  // Registered last: a catch-all (a mounted app's notFound is not consulted).
+  app.all("*", (c) =>
+    authErrorResponse(
+      new AuthError(404, "not_found", `The local stack does not serve ${c.req.method} ${c.req.path}`),
+      c,
+    ),
   );
   return app;
 }

@@ -22,6 +22,11 @@ function storageRoot(dataDir: string): string {
   return resolve(dataDir, "storage");
 }
 
+/** The folder of one (checked) bucket's files. */
+export function bucketFolder(dataDir: string, bucket: string): string {
+  return resolve(storageRoot(dataDir), checkBucketName(bucket));
+}
+
 /** Checks a bucket id taken from a URL; a bad one reads as a missing bucket would. */
 export function checkBucketName(bucket: string): string {
   if (!BUCKET_CHARS.test(bucket) || bucket === "." || bucket === "..") {
@@ -45,7 +50,7 @@ export function objectRef(bucket: string, name: string): ObjectRef {
 
 /** The file behind an object; throws rather than return a path outside the bucket's folder. */
 export function objectFile(dataDir: string, ref: ObjectRef): string {
-  const bucketDir = resolve(storageRoot(dataDir), ref.bucket);
+  const bucketDir = bucketFolder(dataDir, ref.bucket);
   const file = resolve(bucketDir, ...ref.name.split("/"));
   if (!file.startsWith(bucketDir + sep)) throw invalidKey(ref.name);
   return file;

@@ -245,5 +245,38 @@ for (const target of stackTargets()) {
       }
       refused((await service.storage.from("outputs").upload(`${"a".repeat(1025)}.png`, png())).error, "400");
     });
+
+    it("bucket API: creates, reads, updates, refuses deleting a full bucket, empties and deletes it", async () => {
+      const id = `kiln-bucket-${randomUUID().slice(0, 8)}`;
+      const created = await service.storage.createBucket(id, {
+        public: false,
+        fileSizeLimit: "1MB",
+        allowedMimeTypes: ["image/png"],
+      });
+      assert.equal(created.error, null);
+      assert.deepEqual(created.data, { name: id });
+      refused((await service.storage.createBucket(id)).error, "409", /already exists/);
+      refused((await anon.storage.createBucket(`${id}-anon`)).error, "403", /row-level security/);
+
+      const got = await service.storage.getBucket(id);
+      assert.deepEqual([got.data?.file_size_limit, got.data?.allowed_mime_types], [1_000_000, ["image/png"]]);
+      assert.equal((await service.storage.updateBucket(id, { public: true, fileSizeLimit: 2048 })).error, null);
+      const updated = await service.storage.getBucket(id);
+      assert.deepEqual([updated.data?.public, updated.data?.file_size_limit], [true, 2048]);
+      refused(
+        (await service.storage.from(id).upload("big.png", randomBytes(4096), { contentType: "image/png" })).error,
+        "413",
+      );
+
+      assert.equal(
+        (await service.storage.from(id).upload("a/one.png", png(), { contentType: "image/png" })).error,
+        null,
+      );
+      refused((await service.storage.deleteBucket(id)).error, "409", /not empty/);
+      assert.equal((await service.storage.emptyBucket(id)).error, null);
+      assert.deepEqual((await service.storage.from(id).list("a")).data, []);
+      assert.equal((await service.storage.deleteBucket(id)).error, null);
+      refused((await service.storage.getBucket(id)).error, "404");
+    });
   });
 }

@@ -1,14 +1,13 @@
 /**
  * The Storage subset of the local stack, mounted at /storage/v1: what storage-js needs for Kiln's flows (signed
- * upload and download URLs, service-role upload, download, remove and list, and reading buckets), with Storage's
+ * upload and download URLs, service-role upload, download, remove and list) and the bucket API, with Storage's
  * paths, bodies and error shape. Objects are files under `<dataDir>/storage/<bucket>/<name>` plus storage.objects
  * rows; buckets come from migrations.
  */
 import { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
-import { findBucket, listBuckets } from "./buckets.ts";
-import { callerOf, isServiceRole } from "./caller.ts";
-import { bucketNotFound, renderError } from "./errors.ts";
+import { bucketRoutes } from "./bucket_routes.ts";
+import { renderError } from "./errors.ts";
 import { objectRoutes } from "./object_routes.ts";
 import { ObjectStore } from "./object_store.ts";
 import { signedRoutes } from "./signed_routes.ts";
@@ -20,16 +19,18 @@ export function storageApp(ctx: StackContext): Hono {
   app.onError(renderError);
   signedRoutes(app, deps);
   objectRoutes(app, deps);
-
-  // Buckets, read-only: RLS on storage.buckets shows none to callers other than the service role.
-  app.get("/bucket", async (c) => {
-    const caller = await callerOf(ctx.keys, c.req.header("authorization"));
-    return c.json(isServiceRole(caller) ? await listBuckets(ctx.sql) : []);
-  });
-  app.get("/bucket/:id", async (c) => {
-    const caller = await callerOf(ctx.keys, c.req.header("authorization"));
-    if (!isServiceRole(caller)) throw bucketNotFound();
-    return c.json(await findBucket(ctx.sql, c.req.param("id")));
-  });
+  bucketRoutes(app, deps);
+  // Fastify's answer to a route Storage does not have, which storage-js can parse.
+  // Registered last: a catch-all (a mounted app's notFound is not consulted).
+  app.all("*", (c) =>
+    c.json(
+      {
+        statusCode: 404,
+        error: "Not Found",
+        message: `Route ${c.req.method}:${c.req.path.replace(/^\/storage\/v1/, "")} not found`,
+      },
+      404,
+    ),
+  );
   return app;
 }
