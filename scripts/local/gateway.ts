@@ -1,6 +1,6 @@
 /**
  * The gateway on 127.0.0.1:54321 that looks to clients like `supabase start`: /auth/v1, /storage/v1,
- * /realtime/v1 (REST and WebSocket) and /functions/v1/<name>, each served by its part of the local stack.
+ * /rest/v1 (reads), /realtime/v1 (REST and WebSocket) and /functions/v1/<name>, each served by its part of the local stack.
  */
 import type { Server } from "node:http";
 import { createServer } from "node:http";
@@ -10,6 +10,7 @@ import { cors } from "hono/cors";
 import { authApp } from "./auth/auth_app.ts";
 import type { ServedFunction } from "./functions.ts";
 import type { RealtimeServer } from "./realtime/realtime_server.ts";
+import { restApp } from "./rest/rest_app.ts";
 import type { StackContext } from "./stack_context.ts";
 import { storageApp } from "./storage/storage_app.ts";
 
@@ -21,8 +22,11 @@ export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, function
     origin: "*",
     exposeHeaders: ["x-request-id", "content-range", "x-supabase-api-version"],
   });
-  for (const service of ["/auth/v1/*", "/storage/v1/*", "/realtime/v1/*", "/"]) app.use(service, platformCors);
+  for (const service of ["/auth/v1/*", "/rest/v1/*", "/storage/v1/*", "/realtime/v1/*", "/"]) {
+    app.use(service, platformCors);
+  }
   app.route("/auth/v1", authApp(ctx));
+  app.route("/rest/v1", restApp(ctx));
   app.route("/storage/v1", storageApp(ctx));
   app.route("/realtime/v1", realtime.app);
   app.all("/functions/v1/:name{.*}", async (c) => {
