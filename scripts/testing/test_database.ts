@@ -5,7 +5,7 @@
  * `npm test` sets KILN_TEST_DATABASE to the server's admin URL, or to `pglite`.
  */
 import { randomBytes } from "node:crypto";
-import { type Database, openPglite, openPostgres } from "../db/database.ts";
+import { type Database, openPglite, openPostgres, type Queryable } from "../db/database.ts";
 import { migrate, schemaFingerprint } from "../db/migrate.ts";
 import { ensureMessagePartitions } from "../db/realtime_partitions.ts";
 
@@ -87,4 +87,22 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+/**
+ * Runs `fn` in a transaction of `db` that is rolled back whatever happens, for tests that change the schema or
+ * roles to look at one behaviour; returns what `fn` returned, or what it threw.
+ */
+export async function rolledBack(db: Database, fn: (tx: Queryable) => Promise<unknown>): Promise<unknown> {
+  const undo = new Error("roll back");
+  let outcome: unknown;
+  await db
+    .transaction(async (tx) => {
+      outcome = await fn(tx).catch((error: unknown) => error);
+      throw undo;
+    })
+    .catch((error: unknown) => {
+      if (error !== undo) throw error;
+    });
+  return outcome;
 }

@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
-import type { Queryable } from "../../scripts/db/database.ts";
 import {
   HOSTED_COLUMNS,
   HOSTED_FUNCTIONS,
@@ -21,7 +20,12 @@ import {
   HOSTED_UNIQUE_INDEXES,
 } from "../../scripts/db/hosted_platform.ts";
 import { FUNCTIONS_ROLE, functionsDatabaseUrl } from "../../scripts/db/migrate.ts";
-import { createTestDatabase, type TestDatabase, testServerUrl } from "../../scripts/testing/test_database.ts";
+import {
+  createTestDatabase,
+  rolledBack,
+  type TestDatabase,
+  testServerUrl,
+} from "../../scripts/testing/test_database.ts";
 
 let t: TestDatabase;
 before(async () => {
@@ -30,21 +34,6 @@ before(async () => {
 after(() => t.drop());
 
 const query = <T>(sql: string, params: unknown[] = []) => t.db.query<T>(sql, params);
-
-/** Runs `fn` in a transaction that is always rolled back; returns what it returned, or what it threw. */
-async function rolledBack(fn: (tx: Queryable) => Promise<unknown>): Promise<unknown> {
-  const undo = new Error("roll back");
-  let outcome: unknown;
-  await t.db
-    .transaction(async (tx) => {
-      outcome = await fn(tx).catch((error: unknown) => error);
-      throw undo;
-    })
-    .catch((error: unknown) => {
-      if (error !== undo) throw error;
-    });
-  return outcome;
-}
 
 describe("the shim has the hosted definitions", () => {
   it("functions, with their results", async () => {
@@ -164,7 +153,7 @@ describe("the functions' role, as hosted postgres", {
 
 describe("the shim behaves as hosted", () => {
   it("realtime.send never raises: with no partition for the row, the message is dropped and the transaction goes on", async () => {
-    const outcome = await rolledBack(async (tx) => {
+    const outcome = await rolledBack(t.db, async (tx) => {
       // No partition holds today's rows once they are detached: the insert fails inside send().
       const [today] = await tx.query<{ name: string }>(
         "select 'messages_' || to_char((now() at time zone 'utc')::date, 'YYYY_MM_DD') as name",
@@ -177,7 +166,7 @@ describe("the shim behaves as hosted", () => {
   });
 
   it("realtime.send sets realtime.topic for the transaction and gives the payload the message id", async () => {
-    const outcome = (await rolledBack(async (tx) => {
+    const outcome = (await rolledBack(t.db, async (tx) => {
       await tx.query("select realtime.send('{\"a\":1}', 'e', 'topic:kept', true)");
       const [setting] = await tx.query<{ topic: string }>("select current_setting('realtime.topic') as topic");
       const [message] = await tx.query<{ id: string; payload: { id: string; a: number } }>(
@@ -190,17 +179,20 @@ describe("the shim behaves as hosted", () => {
   });
 
   it("storage tables refuse a direct delete, and let the Storage service's delete through", async () => {
-    const refused = (await rolledBack((tx) => tx.query("delete from storage.objects where bucket_id = 'none'"))) as {
+    const refused = (await rolledBack(t.db, (tx) =>
+      tx.query("delete from storage.objects where bucket_id = 'none'"),
+    )) as {
       message: string;
       code: string;
     };
     assert.equal(refused.code, "42501");
     assert.match(refused.message, /Direct deletion from storage tables is not allowed\. Use the Storage API instead\./);
     assert.equal(
-      ((await rolledBack((tx) => tx.query("delete from storage.buckets where id = 'none'"))) as { code: string }).code,
+      ((await rolledBack(t.db, (tx) => tx.query("delete from storage.buckets where id = 'none'"))) as { code: string })
+        .code,
       "42501",
     );
-    const allowed = await rolledBack(async (tx) => {
+    const allowed = await rolledBack(t.db, async (tx) => {
       await tx.query("select set_config('storage.allow_delete_query', 'true', true)");
       return tx.query("delete from storage.objects where bucket_id = 'none' returning id");
     });
@@ -208,12 +200,14 @@ describe("the shim behaves as hosted", () => {
   });
 
   it("auth.users needs an id, and an email is unique among non-SSO users only", async () => {
-    const noId = (await rolledBack((tx) => tx.query("insert into auth.users (email) values ('x@example.test')"))) as {
+    const noId = (await rolledBack(t.db, (tx) =>
+      tx.query("insert into auth.users (email) values ('x@example.test')"),
+    )) as {
       code: string;
     };
     assert.equal(noId.code, "23502");
     const email = `${randomUUID()}@example.test`;
-    const twice = (await rolledBack(async (tx) => {
+    const twice = (await rolledBack(t.db, async (tx) => {
       await tx.query("insert into auth.users (id, email) values ($1, $2)", [randomUUID(), email]);
       await tx.query("insert into auth.users (id, email, is_sso_user) values ($1, $2, true)", [randomUUID(), email]);
       await tx.query("insert into auth.users (id, email) values ($1, $2)", [randomUUID(), email]);

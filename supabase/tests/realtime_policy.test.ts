@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import type { Queryable } from "../../scripts/db/database.ts";
-import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
+import { createTestDatabase, rolledBack, type TestDatabase } from "../../scripts/testing/test_database.ts";
 
 const MIGRATION = new URL("../migrations/20261123000700_job_notifications.sql", import.meta.url);
 const POLICY = '"Users can receive their own job updates"';
@@ -28,23 +27,8 @@ describe("the realtime.messages policy migration", () => {
     await t?.drop();
   });
 
-  /** Runs `fn` in a transaction that is rolled back whatever happens; returns what it returned or threw. */
-  async function rolledBack(fn: (tx: Queryable) => Promise<unknown>): Promise<unknown> {
-    const undo = new Error("roll back");
-    let outcome: unknown;
-    await t.db
-      .transaction(async (tx) => {
-        outcome = await fn(tx).catch((error: unknown) => error);
-        throw undo;
-      })
-      .catch((error: unknown) => {
-        if (error !== undo) throw error;
-      });
-    return outcome;
-  }
-
   it("creates the policy as a role that may", async () => {
-    const rows = await rolledBack(async (tx) => {
+    const rows = await rolledBack(t.db, async (tx) => {
       await tx.exec(`drop policy ${POLICY} on realtime.messages; ${block}`);
       return tx.query("select 1 from pg_policies where schemaname = 'realtime' and tablename = 'messages'");
     });
@@ -52,7 +36,7 @@ describe("the realtime.messages policy migration", () => {
   });
 
   it("names the cause and the way out where the role may not", async () => {
-    const error = (await rolledBack(async (tx) => {
+    const error = (await rolledBack(t.db, async (tx) => {
       await tx.exec(`drop policy ${POLICY} on realtime.messages;
         create role kiln_policy_probe nologin; grant usage on schema realtime to kiln_policy_probe;
         set local role kiln_policy_probe`);
