@@ -6,6 +6,11 @@
  *   GET    /object/[authenticated/]:bucket/:name  → the bytes
  *   DELETE /object/:bucket {prefixes}  → the deleted rows
  *   POST   /object/list/:bucket {prefix, limit, offset, sortBy, search}  → folders and files
+ *   PUT    /object/:bucket/:name  → {Id, Key} (an update: the object is replaced)
+ *   POST   /object/move {bucketId, sourceKey, destinationKey, destinationBucket?}  → {message, Id, Key}
+ *   POST   /object/copy {…as move, copyMetadata?} (x-upsert)  → {Id, Key, …the new row}
+ *   GET    /object/info/[authenticated/]:bucket/:name  → the object's information, Storage's InfoRenderer fields
+ *   POST   /object/list-v2/:bucket {prefix, limit, cursor, with_delimiter, sortBy}  → a page (object_list_v2.ts)
  */
 import type { Context, Hono } from "hono";
 import { findBucket } from "./buckets.ts";
@@ -13,6 +18,7 @@ import { type Caller, callerOf, isServiceRole } from "./caller.ts";
 import { badRequest, objectNotFound, rlsRefused } from "./errors.ts";
 import { checkBucketName, objectRef } from "./object_keys.ts";
 import { listFolder } from "./object_list.ts";
+import { listV2 } from "./object_list_v2.ts";
 import { objectResponse, receiveUpload, type StorageDeps } from "./transfers.ts";
 
 const MAX_PREFIXES = 1000;
@@ -34,6 +40,67 @@ export function objectRoutes(app: Hono, deps: StorageDeps): void {
     );
   });
 
+  app.post("/object/list-v2/:bucket", async (c) => {
+    const bucket = checkBucketName(c.req.param("bucket"));
+    const body = ((await c.req.json().catch(() => undefined)) ?? {}) as Record<string, unknown>;
+    if (!isServiceRole(await callerFor(c))) return c.json(listV2([], body));
+    await findBucket(ctx.sql, bucket);
+    const prefix = typeof body.prefix === "string" ? body.prefix : "";
+    return c.json(listV2(await store.withPrefix(bucket, prefix), body));
+  });
+
+  /** The source and destination of a move or copy body. */
+  const transfer = async (c: Context) => {
+    const body = (await c.req.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    for (const field of ["bucketId", "sourceKey", "destinationKey"]) {
+      if (typeof body?.[field] !== "string") throw badRequest(`body must have required property '${field}'`);
+    }
+    const b = body as Record<string, string>;
+    const from = objectRef(b.bucketId, b.sourceKey);
+    const to = objectRef(
+      typeof body?.destinationBucket === "string" ? body.destinationBucket : b.bucketId,
+      b.destinationKey,
+    );
+    if (!isServiceRole(await callerFor(c))) throw objectNotFound();
+    await findBucket(ctx.sql, to.bucket);
+    return { body: body as Record<string, unknown>, from, to };
+  };
+
+  app.post("/object/move", async (c) => {
+    const { from, to } = await transfer(c);
+    const row = await store.move(from, to);
+    return c.json({ message: "Successfully moved", Id: row.id, Key: row.name });
+  });
+
+  app.post("/object/copy", async (c) => {
+    const { body, from, to } = await transfer(c);
+    const upsert = c.req.header("x-upsert") === "true";
+    const row = await store.copy(from, to, { upsert, copyMetadata: body.copyMetadata !== false });
+    return c.json({ Id: row.id, Key: `${to.bucket}/${to.name}`, ...row });
+  });
+
+  const info = async (c: Context) => {
+    const ref = objectRef(c.req.param("bucket") ?? "", c.req.param("name") ?? "");
+    if (!isServiceRole(await callerFor(c))) throw objectNotFound();
+    const object = await store.find(ref);
+    if (!object) throw objectNotFound();
+    return c.json({
+      id: object.id,
+      name: object.name,
+      version: object.version,
+      bucket_id: object.bucket_id,
+      size: object.metadata.size ?? null,
+      content_type: object.metadata.mimetype ?? null,
+      cache_control: object.metadata.cacheControl ?? null,
+      etag: object.metadata.eTag ?? null,
+      metadata: object.user_metadata,
+      last_modified: object.updated_at,
+      created_at: object.created_at,
+    });
+  };
+  app.get("/object/info/authenticated/:bucket/:name{.+}", info);
+  app.get("/object/info/:bucket/:name{.+}", info);
+
   const download = async (c: Context) => {
     const ref = objectRef(c.req.param("bucket") ?? "", c.req.param("name") ?? "");
     if (!isServiceRole(await callerFor(c))) throw objectNotFound();
@@ -44,13 +111,16 @@ export function objectRoutes(app: Hono, deps: StorageDeps): void {
   app.get("/object/authenticated/:bucket/:name{.+}", download);
   app.get("/object/:bucket/:name{.+}", download);
 
-  app.post("/object/:bucket/:name{.+}", async (c) => {
-    const ref = objectRef(c.req.param("bucket"), c.req.param("name"));
+  // POST uploads (x-upsert decides about an existing object); PUT updates, replacing it, as Storage's updateObject.
+  const upload = (always: boolean) => async (c: Context) => {
+    const ref = objectRef(c.req.param("bucket") ?? "", c.req.param("name") ?? "");
     const caller = await callerFor(c);
     if (!isServiceRole(caller)) throw rlsRefused();
-    const upsert = c.req.header("x-upsert") === "true";
+    const upsert = always || c.req.header("x-upsert") === "true";
     return c.json(await receiveUpload(deps, ref, c.req.raw, { upsert, owner: caller.userId }));
-  });
+  };
+  app.post("/object/:bucket/:name{.+}", upload(false));
+  app.put("/object/:bucket/:name{.+}", upload(true));
 
   app.delete("/object/:bucket", async (c) => {
     const bucket = checkBucketName(c.req.param("bucket"));

@@ -28,12 +28,15 @@ export interface StoredObject {
   name: string;
   owner: string | null;
   metadata: ObjectMetadata;
+  user_metadata: Record<string, unknown> | null;
+  version: string | null;
   created_at: Date;
   updated_at: Date;
   last_accessed_at: Date;
 }
 
-const columns = "id, bucket_id, name, owner, metadata, created_at, updated_at, last_accessed_at";
+const columns =
+  "id, bucket_id, name, owner, metadata, user_metadata, version, created_at, updated_at, last_accessed_at";
 
 export class ObjectStore {
   readonly #sql: postgres.Sql;
@@ -72,12 +75,20 @@ export class ObjectStore {
         httpStatusCode: 200,
       };
       const onConflict = options.upsert
-        ? "do update set metadata = excluded.metadata, owner = excluded.owner, updated_at = now(), last_accessed_at = now()"
+        ? "do update set metadata = excluded.metadata, user_metadata = excluded.user_metadata, owner = excluded.owner, version = excluded.version, updated_at = now(), last_accessed_at = now()"
         : "do nothing";
       const [row] = await this.#sql.unsafe<StoredObject[]>(
-        `insert into storage.objects (bucket_id, name, owner, metadata) values ($1, $2, $3, $4)
+        `insert into storage.objects (bucket_id, name, owner, metadata, user_metadata, version)
+         values ($1, $2, $3, $4, $5, $6)
          on conflict (bucket_id, name) ${onConflict} returning ${columns}`,
-        [ref.bucket, ref.name, options.owner ?? null, this.#sql.json(metadata as unknown as postgres.JSONValue)],
+        [
+          ref.bucket,
+          ref.name,
+          options.owner ?? null,
+          this.#sql.json(metadata as unknown as postgres.JSONValue),
+          file.userMetadata === null ? null : this.#sql.json(file.userMetadata as postgres.JSONValue),
+          randomUUID(),
+        ],
       );
       if (!row) throw duplicate();
       await rename(staging, target);
@@ -115,10 +126,53 @@ export class ObjectStore {
     return rows;
   }
 
+  /**
+   * Copies `from` to `to` (another bucket allowed): the bytes, the file metadata and, with `copyMetadata`, the
+   * uploader's metadata. NoSuchKey if `from` is missing; KeyAlreadyExists if `to` exists and `upsert` is false.
+   */
+  async copy(
+    from: ObjectRef,
+    to: ObjectRef,
+    options: { upsert: boolean; copyMetadata: boolean },
+  ): Promise<StoredObject> {
+    const { object, bytes } = await this.read(from);
+    return this.put(
+      to,
+      {
+        bytes,
+        mimeType: object.metadata.mimetype,
+        cacheControl: object.metadata.cacheControl,
+        userMetadata: options.copyMetadata ? object.user_metadata : null,
+      },
+      { upsert: options.upsert, owner: object.owner ?? undefined },
+    );
+  }
+
+  /** Moves `from` to `to`, row and file, in one transaction; NoSuchKey / KeyAlreadyExists as for copy. */
+  async move(from: ObjectRef, to: ObjectRef): Promise<StoredObject> {
+    const source = objectFile(this.#dataDir, from);
+    const target = objectFile(this.#dataDir, to);
+    return this.#sql.begin(async (tx) => {
+      if ((await tx`select 1 from storage.objects where bucket_id = ${to.bucket} and name = ${to.name}`).length > 0) {
+        throw duplicate();
+      }
+      const [row] = await tx.unsafe<StoredObject[]>(
+        `update storage.objects set bucket_id = $3, name = $4, updated_at = now()
+          where bucket_id = $1 and name = $2 returning ${columns}`,
+        [from.bucket, from.name, to.bucket, to.name],
+      );
+      if (!row) throw objectNotFound();
+      await this.#makeRoomFor(to, target);
+      // Last: should the rename fail, the transaction rolls the row back and the file stays where it was.
+      await rename(source, target);
+      return row;
+    });
+  }
+
   /** The rows of `bucket` whose names start with `prefix`, by name. */
   async withPrefix(bucket: string, prefix: string): Promise<StoredObject[]> {
     return this.#sql.unsafe<StoredObject[]>(
-      `select ${columns} from storage.objects where bucket_id = $1 and left(name, length($2)) = $2 order by name`,
+      `select ${columns} from storage.objects where bucket_id = $1 and left(name, length($2)) = $2 order by name collate "C"`,
       [bucket, prefix],
     );
   }

@@ -278,5 +278,68 @@ for (const target of stackTargets()) {
       assert.equal((await service.storage.deleteBucket(id)).error, null);
       refused((await service.storage.getBucket(id)).error, "404");
     });
+
+    it("objects: custom metadata, info, update, copy and move, as storage-js calls them", async () => {
+      const outputs = service.storage.from("outputs");
+      const path = `${folder}/meta.png`;
+      const first = png();
+      assert.equal(
+        (await outputs.upload(path, first, { contentType: "image/png", metadata: { seed: 42, by: "kiln" } })).error,
+        null,
+      );
+      const info = await outputs.info(path);
+      assert.equal(info.error, null);
+      assert.deepEqual(
+        [info.data?.size, info.data?.contentType, info.data?.metadata],
+        [first.byteLength, "image/png", { seed: 42, by: "kiln" }],
+      );
+
+      const second = randomBytes(1024);
+      assert.equal((await outputs.update(path, second, { contentType: "image/png" })).error, null);
+      const updated = await outputs.download(path);
+      assert.equal(Buffer.from(await (updated.data as Blob).arrayBuffer()).equals(second), true);
+
+      const copy = await outputs.copy(path, `${folder}/copy.png`);
+      assert.deepEqual(copy, { data: { path: `outputs/${folder}/copy.png` }, error: null });
+      refused((await outputs.copy(path, `${folder}/copy.png`)).error, "409");
+
+      assert.equal((await outputs.move(`${folder}/copy.png`, `${folder}/moved/copy.png`)).error, null);
+      refused((await outputs.download(`${folder}/copy.png`)).error, "404");
+      const moved = await outputs.download(`${folder}/moved/copy.png`);
+      assert.equal(Buffer.from(await (moved.data as Blob).arrayBuffer()).equals(second), true);
+      refused((await outputs.move(`${folder}/nope.png`, `${folder}/nowhere.png`)).error, "404");
+      refused((await outputs.move(path, `${folder}/moved/copy.png`)).error, "409");
+      refused((await anon.storage.from("outputs").info(path)).error, "404");
+    });
+
+    it("objects: list v2 pages through files and folders with a cursor", async () => {
+      const outputs = service.storage.from("outputs");
+      const base = `${folder}/v2`;
+      for (const name of ["a.png", "b.png", "c.png", "sub/x.png", "sub/y.png"]) {
+        assert.equal((await outputs.upload(`${base}/${name}`, png(), { contentType: "image/png" })).error, null);
+      }
+      const first = await outputs.listV2({ prefix: `${base}/`, limit: 2, with_delimiter: true });
+      assert.equal(first.error, null);
+      assert.deepEqual(
+        first.data?.objects.map((o) => o.name),
+        [`${base}/a.png`, `${base}/b.png`],
+      );
+      assert.equal(first.data?.hasNext, true);
+      const rest = await outputs.listV2({
+        prefix: `${base}/`,
+        limit: 2,
+        with_delimiter: true,
+        cursor: first.data?.nextCursor,
+      });
+      assert.deepEqual(
+        [rest.data?.objects.map((o) => o.name), rest.data?.folders.map((f) => f.name), rest.data?.hasNext],
+        [[`${base}/c.png`], [`${base}/sub/`], false],
+      );
+      const flat = await outputs.listV2({ prefix: `${base}/sub/` });
+      assert.deepEqual(
+        flat.data?.objects.map((o) => o.name),
+        [`${base}/sub/x.png`, `${base}/sub/y.png`],
+      );
+    });
   });
 }

@@ -4,13 +4,29 @@
  * `content-type` and `cache-control` headers. Reading stops keeping bytes past the size limit (the rest is drained,
  * so the client reads the refusal instead of a reset connection).
  */
-import { entityTooLarge, noContent } from "./errors.ts";
+import { badRequest, entityTooLarge, noContent } from "./errors.ts";
+
+const fromBase64 = (value: string | null) => (value ? Buffer.from(value, "base64").toString("utf8") : null);
 
 export interface IncomingFile {
   bytes: Uint8Array<ArrayBuffer>;
   /** What Storage keeps as `metadata.mimetype`: the part's or the request's content type, unparsed. */
   mimeType: string;
   cacheControl: string;
+  /** The uploader's own metadata (storage-js's `metadata` option), kept as storage.objects.user_metadata. */
+  userMetadata: Record<string, unknown> | null;
+}
+
+/** Custom metadata as storage-js sends it: JSON, base64-encoded in the `x-metadata` header for raw bodies. */
+function parseMetadata(json: string | null): Record<string, unknown> | null {
+  if (!json) return null;
+  try {
+    const value = JSON.parse(json);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // answered below
+  }
+  throw badRequest("metadata must be a JSON object");
 }
 
 /** Room for multipart boundaries and the small fields next to the file. */
@@ -24,6 +40,7 @@ export async function readUpload(request: Request, limit: number): Promise<Incom
       bytes: await readCapped(request.body, limit),
       mimeType: contentType || "application/octet-stream",
       cacheControl: request.headers.get("cache-control") ?? "no-cache",
+      userMetadata: parseMetadata(fromBase64(request.headers.get("x-metadata"))),
     };
   }
   const raw = await readCapped(request.body, limit + MULTIPART_OVERHEAD);
@@ -42,6 +59,7 @@ export async function readUpload(request: Request, limit: number): Promise<Incom
     bytes: new Uint8Array(await file.arrayBuffer()),
     mimeType: (typeof declared === "string" && declared) || file.type || "application/octet-stream",
     cacheControl: typeof cacheTime === "string" && cacheTime ? `max-age=${cacheTime}` : "no-cache",
+    userMetadata: parseMetadata(typeof form.get("metadata") === "string" ? (form.get("metadata") as string) : null),
   };
 }
 
