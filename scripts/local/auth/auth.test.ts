@@ -282,5 +282,22 @@ for (const { name, start, skip } of stackTargets()) {
       const refresh = await client().auth.refreshSession({ refresh_token: session.refresh_token });
       assert.ok(refresh.error);
     });
+
+    it("answers features a default supabase start leaves off with GoTrue's own refusals", async () => {
+      const { supabase } = await signedUp();
+      const mfa = await supabase.auth.mfa.enroll({ factorType: "totp" });
+      assert.equal(mfa.error?.code, "mfa_totp_enroll_not_enabled");
+      const sso = await client().auth.signInWithSSO({ domain: "example.test" });
+      assert.equal(sso.error?.code, "saml_provider_disabled");
+      const oauth = await fetch(`${target.url}/auth/v1/authorize?provider=github`, {
+        headers: { apikey: target.anonKey, "x-supabase-api-version": "2024-01-01" },
+        redirect: "manual",
+      });
+      assert.equal(oauth.status, 400);
+      assert.deepEqual(await oauth.json(), {
+        code: "validation_failed",
+        message: "Unsupported provider: provider is not enabled",
+      });
+    });
   });
 }

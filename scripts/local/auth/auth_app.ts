@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
 import { AuthError, authErrorResponse } from "./errors.ts";
 import { registerAdminUsers } from "./route_admin_users.ts";
+import { registerDisabledFeatures } from "./route_disabled_features.ts";
 import { registerLogout } from "./route_logout.ts";
 import { registerSignup } from "./route_signup.ts";
 import { registerToken } from "./route_token.ts";
@@ -22,6 +23,7 @@ export function authApp(ctx: StackContext): Hono {
   registerUser(app, ctx);
   registerLogout(app, ctx);
   registerAdminUsers(app, ctx);
+  registerDisabledFeatures(app, ctx);
   // An HS256 project publishes no keys: clients verify its tokens through GET /user or the shared secret.
   app.get("/.well-known/jwks.json", (c) => c.json({ keys: [] }));
   app.get("/settings", (c) =>

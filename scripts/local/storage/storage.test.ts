@@ -341,5 +341,16 @@ for (const target of stackTargets()) {
         [`${base}/sub/x.png`, `${base}/sub/y.png`],
       );
     });
+
+    it("words a missing JWT as Storage does", async () => {
+      const res = await fetch(`${stack.url}/storage/v1/object/list/outputs`, {
+        method: "POST",
+        headers: { apikey: stack.anonKey, "content-type": "application/json" },
+        body: JSON.stringify({ prefix: "" }),
+      });
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { statusCode: string; error: string; message: string };
+      assert.deepEqual([body.statusCode, body.message], ["403", "jwt must be provided"]);
+    });
   });
 }
