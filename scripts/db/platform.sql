@@ -15,9 +15,13 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'service_role') then
     create role service_role nologin bypassrls;
   end if;
-  alter role anon inherit;
-  alter role authenticated inherit;
-  alter role service_role inherit;
+  -- Only where needed: roles are cluster-wide, and databases migrating side by side (the tests') would otherwise
+  -- update the same pg_authid rows at once ("tuple concurrently updated").
+  if exists (select 1 from pg_roles where rolname in ('anon', 'authenticated', 'service_role') and not rolinherit) then
+    alter role anon inherit;
+    alter role authenticated inherit;
+    alter role service_role inherit;
+  end if;
 end $$;
 
 grant usage on schema public to anon, authenticated, service_role;
@@ -277,10 +281,20 @@ begin
   end if;
   execute format('grant create on database %I to kiln_owner', current_database());
 end $$;
-grant anon, authenticated, service_role to kiln_owner;
 grant usage, create on schema public to kiln_owner;
 grant usage on schema auth, realtime, storage to kiln_owner;
 grant all on all tables in schema auth, realtime, storage to kiln_owner;
 grant all on all sequences in schema auth, realtime, storage to kiln_owner;
 alter table realtime.messages owner to supabase_realtime_admin;
-grant supabase_realtime_admin to kiln_owner;
+-- Memberships are cluster-wide too: granted once, not by every database that migrates.
+do $$
+declare
+  v_role text;
+begin
+  foreach v_role in array array['anon', 'authenticated', 'service_role', 'supabase_realtime_admin'] loop
+    if not exists (select 1 from pg_auth_members m
+                    where m.roleid = v_role::regrole and m.member = 'kiln_owner'::regrole) then
+      execute format('grant %I to kiln_owner', v_role);
+    end if;
+  end loop;
+end $$;
