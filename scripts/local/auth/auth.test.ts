@@ -12,6 +12,7 @@ import { decodeJwt } from "jose";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { type StackTarget, stackTargets } from "../../testing/test_stack.ts";
+import { createUsers, signToken } from "../realtime/test_clients.ts";
 
 for (const { name, start, skip } of stackTargets()) {
   describe(`auth (${name})`, { skip }, () => {
@@ -265,6 +266,15 @@ for (const { name, start, skip } of stackTargets()) {
       });
       assert.equal(refused.status, 403);
       assert.deepEqual(await refused.json(), { code: "not_admin", message: "User not allowed" });
+      // supabase_admin is an admin role too (GoTrue's default GOTRUE_JWT_ADMIN_ROLES).
+      const [supabaseAdmin] = await createUsers(target.dbUrl, target.url, 1);
+      const asSupabaseAdmin = await fetch(`${target.url}/auth/v1/admin/users?per_page=1`, {
+        headers: {
+          apikey: target.anonKey,
+          authorization: `Bearer ${await signToken(target.url, supabaseAdmin.id, 60, "supabase_admin")}`,
+        },
+      });
+      assert.equal(asSupabaseAdmin.status, 200);
       // auth-js checks ids itself; the server refuses one that gets past a client all the same.
       const malformed = await fetch(`${target.url}/auth/v1/admin/users/not-a-uuid`, {
         headers: { apikey: target.anonKey, authorization: `Bearer ${target.serviceRoleKey}` },

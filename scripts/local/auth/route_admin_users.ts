@@ -1,7 +1,7 @@
 /**
  * GoTrue's admin API for users, as auth-js's `auth.admin` calls it with the service key: create, list (page and
  * per_page, with X-Total-Count and a Link header), get, update and delete. A token without an admin role
- * (service_role) is GoTrue's 403 not_admin; an id that is not a UUID, its 404 validation_failed.
+ * (service_role, supabase_admin) is GoTrue's 403 not_admin; an id that is not a UUID, its 404 validation_failed.
  */
 import type { Hono } from "hono";
 import type postgres from "postgres";
@@ -14,6 +14,9 @@ import { createEmailUser, findUserById, type UserChanges, type UserRow, updateUs
 
 const emailTaken = () => unprocessable("email_exists", "A user with this email address has already been registered");
 
+/** GoTrue's default admin roles (GOTRUE_JWT_ADMIN_ROLES). */
+const ADMIN_ROLES = new Set(["service_role", "supabase_admin"]);
+
 /** GoTrue's requireAdmin: a valid token whose role is an admin role. */
 async function requireAdmin(ctx: StackContext, authorization: string | undefined): Promise<void> {
   const bearer = /^bearer (\S+)$/i.exec(authorization ?? "")?.[1];
@@ -24,7 +27,7 @@ async function requireAdmin(ctx: StackContext, authorization: string | undefined
   } catch {
     throw forbidden("bad_jwt", "Invalid token");
   }
-  if (role !== "service_role") throw forbidden("not_admin", "User not allowed");
+  if (typeof role !== "string" || !ADMIN_ROLES.has(role)) throw forbidden("not_admin", "User not allowed");
 }
 
 /** GoTrue's loadUser: the user of the path's id. */

@@ -33,10 +33,10 @@ export async function createUsers(dbUrl: string, url: string, n: number, expires
   }
 }
 
-/** An access token for user `sub` of the stack at `url` (HS256, the local stack's secret). */
-export function signToken(url: string, sub: string, expiresInSeconds: number): Promise<string> {
+/** A token for user `sub` of the stack at `url` (HS256, the local stack's secret), as `role`. */
+export function signToken(url: string, sub: string, expiresInSeconds: number, role = "authenticated"): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sub, role: "authenticated", aud: "authenticated", iss: `${url}/auth/v1` })
+  return new SignJWT({ sub, role, aud: "authenticated", iss: `${url}/auth/v1` })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuedAt(now)
     .setExpirationTime(now + expiresInSeconds)
