@@ -225,7 +225,7 @@ for (const { name, start, skip } of stackTargets()) {
       assert.ok(user);
       assert.equal(user.email, email);
       assert.ok(user.email_confirmed_at);
-      assert.equal(user.user_metadata.plan, "pro");
+      assert.deepEqual(user.user_metadata, { plan: "pro" }, "exactly what was given, as GoTrue's admin API keeps it");
       assert.deepEqual([user.app_metadata.provider, user.app_metadata.team], ["email", "render"]);
       const [profile] = await sql`select credits from public.profiles where id = ${user.id}`;
       assert.equal(Number(profile.credits), 3000, "the signup trigger ran");

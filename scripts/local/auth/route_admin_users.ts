@@ -104,6 +104,7 @@ export function registerAdminUsers(app: Hono, ctx: StackContext): void {
       data: changes.data ?? {},
       appData: changes.appData,
       confirmed: changes.confirmEmail === true,
+      identityClaims: false,
       taken: emailTaken,
     });
     return c.json(userJson(user));

@@ -28,6 +28,7 @@ export function registerSignup(app: Hono, ctx: StackContext): void {
       passwordHash: await hashPassword(password),
       data: objectField(body, "data") ?? {},
       confirmed: true,
+      identityClaims: true,
       taken: () => unprocessable("user_already_exists", "User already registered"),
     });
     const grant = await startSession(ctx.sql, created.id);

@@ -49,22 +49,19 @@ export interface NewUser {
   appData?: Json;
   /** The error a taken email gets: signup's user_already_exists, the admin API's email_exists. */
   taken: () => Error;
+  /** Signup merges the email identity's claims into user_metadata; the admin API keeps exactly what it is given. */
+  identityClaims: boolean;
 }
 
 /**
- * Inserts an email user; the auth.users trigger creates its profile. user_metadata is `data` plus the email
- * identity's claims, as GoTrue merges them.
+ * Inserts an email user; the auth.users trigger creates its profile. user_metadata is `data`, plus the email
+ * identity's claims where GoTrue merges them (signup).
  */
 export async function createEmailUser(sql: postgres.Sql, user: NewUser): Promise<UserRow> {
   const id = user.id ?? crypto.randomUUID();
   const appMetadata = sql.json({ ...EMAIL_APP_METADATA, ...user.appData } as postgres.JSONValue);
-  const userMetadata = sql.json({
-    ...user.data,
-    sub: id,
-    email: user.email,
-    email_verified: user.confirmed,
-    phone_verified: false,
-  } as postgres.JSONValue);
+  const claims = { sub: id, email: user.email, email_verified: user.confirmed, phone_verified: false };
+  const userMetadata = sql.json({ ...user.data, ...(user.identityClaims ? claims : {}) } as postgres.JSONValue);
   const [row] = await sql<UserRow[]>`
     insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
                             raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
