@@ -5,19 +5,14 @@
  * deleting go through storage.allow_delete_query, the way the Storage service alone may delete.
  */
 import { rm } from "node:fs/promises";
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type postgres from "postgres";
 import { findBucket, listBuckets } from "./buckets.ts";
 import { callerOf, isServiceRole } from "./caller.ts";
 import { accessDenied, badRequest, bucketNotFound, StorageError } from "./errors.ts";
 import { bucketFolder, checkBucketName } from "./object_keys.ts";
+import { readJson } from "./request_json.ts";
 import type { StorageDeps } from "./transfers.ts";
-
-/** The JSON object of a request body; anything else reads as `{}` and fails the checks that follow. */
-async function readJson(c: Context): Promise<Record<string, unknown>> {
-  const body = await c.req.json().catch(() => ({}));
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? body : {};
-}
 
 const UNITS: Record<string, number> = {
   b: 1,

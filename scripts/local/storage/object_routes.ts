@@ -19,6 +19,7 @@ import { badRequest, objectNotFound, rlsRefused } from "./errors.ts";
 import { checkBucketName, objectRef } from "./object_keys.ts";
 import { listFolder } from "./object_list.ts";
 import { listV2 } from "./object_list_v2.ts";
+import { readJson } from "./request_json.ts";
 import { objectResponse, receiveUpload, type StorageDeps } from "./transfers.ts";
 
 const MAX_PREFIXES = 1000;
@@ -31,8 +32,8 @@ export function objectRoutes(app: Hono, deps: StorageDeps): void {
   app.post("/object/list/:bucket", async (c) => {
     const bucket = checkBucketName(c.req.param("bucket"));
     const caller = await callerFor(c);
-    const body = (await c.req.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (typeof body?.prefix !== "string") throw badRequest("body must have required property 'prefix'");
+    const body = await readJson(c);
+    if (typeof body.prefix !== "string") throw badRequest("body must have required property 'prefix'");
     if (!isServiceRole(caller)) return c.json([]);
     await findBucket(ctx.sql, bucket);
     return c.json(
@@ -42,7 +43,7 @@ export function objectRoutes(app: Hono, deps: StorageDeps): void {
 
   app.post("/object/list-v2/:bucket", async (c) => {
     const bucket = checkBucketName(c.req.param("bucket"));
-    const body = ((await c.req.json().catch(() => undefined)) ?? {}) as Record<string, unknown>;
+    const body = await readJson(c);
     if (!isServiceRole(await callerFor(c))) return c.json(listV2([], body));
     await findBucket(ctx.sql, bucket);
     const prefix = typeof body.prefix === "string" ? body.prefix : "";
@@ -51,19 +52,19 @@ export function objectRoutes(app: Hono, deps: StorageDeps): void {
 
   /** The source and destination of a move or copy body. */
   const transfer = async (c: Context) => {
-    const body = (await c.req.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    const body = await readJson(c);
     for (const field of ["bucketId", "sourceKey", "destinationKey"]) {
-      if (typeof body?.[field] !== "string") throw badRequest(`body must have required property '${field}'`);
+      if (typeof body[field] !== "string") throw badRequest(`body must have required property '${field}'`);
     }
     const b = body as Record<string, string>;
     const from = objectRef(b.bucketId, b.sourceKey);
     const to = objectRef(
-      typeof body?.destinationBucket === "string" ? body.destinationBucket : b.bucketId,
+      typeof body.destinationBucket === "string" ? body.destinationBucket : b.bucketId,
       b.destinationKey,
     );
     if (!isServiceRole(await callerFor(c))) throw objectNotFound();
     await findBucket(ctx.sql, to.bucket);
-    return { body: body as Record<string, unknown>, from, to };
+    return { body, from, to };
   };
 
   app.post("/object/move", async (c) => {
@@ -125,8 +126,8 @@ export function objectRoutes(app: Hono, deps: StorageDeps): void {
   app.delete("/object/:bucket", async (c) => {
     const bucket = checkBucketName(c.req.param("bucket"));
     const caller = await callerFor(c);
-    const body = (await c.req.json().catch(() => undefined)) as { prefixes?: unknown } | undefined;
-    const prefixes = body?.prefixes;
+    const body = await readJson(c);
+    const prefixes = body.prefixes;
     if (!Array.isArray(prefixes) || prefixes.length < 1 || prefixes.length > MAX_PREFIXES) {
       throw badRequest(`body/prefixes must have between 1 and ${MAX_PREFIXES} items`);
     }

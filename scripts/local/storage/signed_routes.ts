@@ -12,6 +12,7 @@ import { findBucket } from "./buckets.ts";
 import { callerOf, isServiceRole } from "./caller.ts";
 import { badRequest, duplicate, objectNotFound, rlsRefused } from "./errors.ts";
 import { checkBucketName, type ObjectRef, objectRef } from "./object_keys.ts";
+import { readJson } from "./request_json.ts";
 import { signDownloadToken, signedPath, signUploadToken, verifySigned } from "./signed_urls.ts";
 import { objectResponse, receiveUpload, type StorageDeps } from "./transfers.ts";
 
@@ -25,7 +26,7 @@ function tokenOf(c: Context): string {
 
 /** The JSON body of a sign request, with `expiresIn` checked as Storage's schema checks it. */
 async function signBody(c: Context): Promise<{ expiresIn: number; paths?: unknown }> {
-  const body = (await c.req.json().catch(() => ({}))) as { expiresIn?: unknown; paths?: unknown };
+  const body = await readJson(c);
   if (!Number.isInteger(body.expiresIn) || (body.expiresIn as number) < 1) {
     throw badRequest("body/expiresIn must be an integer >= 1");
   }
