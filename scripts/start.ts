@@ -58,6 +58,7 @@ Kiln is running.
   Auth           ${stack.url}/auth/v1
   Realtime       ${ws}/realtime/v1/websocket
   Storage        ${stack.url}/storage/v1
+  Mail           ${stack.url}/mail/v1/messages   (what Auth sends: sign-in links, codes, invitations)
   Database       ${stack.databaseLabel}${databaseUrl ? "" : `, served at ${stack.dbUrl}`}
   Migrations     ${stack.applied.length > 0 ? `applied ${stack.applied.length} now` : "up to date"}
 

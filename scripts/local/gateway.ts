@@ -8,6 +8,7 @@ import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { authApp } from "./auth/auth_app.ts";
+import { mailboxApp } from "./auth/mailbox.ts";
 import type { ServedFunction } from "./functions.ts";
 import type { RealtimeServer } from "./realtime/realtime_server.ts";
 import { restApp } from "./rest/rest_app.ts";
@@ -29,6 +30,8 @@ export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, function
   app.route("/rest/v1", restApp(ctx));
   app.route("/storage/v1", storageApp(ctx));
   app.route("/realtime/v1", realtime.app);
+  // A local addition: the mail catcher (supabase start has one of its own, on a port of its own).
+  app.route("/mail/v1", mailboxApp(ctx.mailbox));
   app.all("/functions/v1/:name{.*}", async (c) => {
     const url = new URL(c.req.url);
     const name = url.pathname.split("/")[3] ?? "";
@@ -60,9 +63,10 @@ export function listenGateway(
   handler: () => Hono | undefined,
   realtime: () => RealtimeServer | undefined,
 ): Promise<Server> {
-  const listener = getRequestListener((request) => {
+  // The node-server's env (the socket) goes to the app: the mail catcher answers only loopback callers.
+  const listener = getRequestListener((request, env) => {
     const app = handler();
-    return app ? app.fetch(request) : new Response("starting", { status: 503 });
+    return app ? app.fetch(request, env) : new Response("starting", { status: 503 });
   });
   const server = createServer(listener);
   server.on("upgrade", (request, socket, head) => {

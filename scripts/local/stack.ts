@@ -13,6 +13,7 @@ import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
 import { functionsDatabaseUrl, migrate } from "../db/migrate.ts";
 import { ensureMessagePartitions } from "../db/realtime_partitions.ts";
+import { Mailbox } from "./auth/mailbox.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded_postgres.ts";
 import { functionSettings, type ServedFunction, serveFunctions } from "./functions.ts";
 import { gatewayApp, listenGateway } from "./gateway.ts";
@@ -113,7 +114,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const keys = await createJwtKeys(url);
     const dispatchSecret = randomBytes(24).toString("hex");
     const dataDir = options.dataDir ?? (await tempDataDir(stops));
-    const ctx: StackContext = { sql, dbUrl: database.url, publicUrl: url, keys, dataDir };
+    // A mail names its address and subject in the log, never its link: the link signs someone in.
+    const mailbox = new Mailbox((mail) => {
+      if (!options.quiet)
+        console.log(`auth: mailed "${mail.subject}" to ${mail.to}; read it at ${url}/mail/v1/messages`);
+    });
+    const ctx: StackContext = { sql, dbUrl: database.url, publicUrl: url, keys, dataDir, mailbox };
     const functions = serveFunctions(
       {
         SUPABASE_URL: url,

@@ -1,5 +1,6 @@
 /** What every part of the local stack is given. */
 import type postgres from "postgres";
+import type { Mailbox } from "./auth/mailbox.ts";
 import type { JwtKeys } from "./jwt_keys.ts";
 
 export interface StackContext {
@@ -12,4 +13,6 @@ export interface StackContext {
   keys: JwtKeys;
   /** The data folder; Storage keeps files under `<dataDir>/storage`. */
   dataDir: string;
+  /** The mail catcher Auth sends its mails to. */
+  mailbox: Mailbox;
 }

@@ -26,7 +26,7 @@ export async function sessionResponse(ctx: StackContext, user: UserRow, grant: S
       user_metadata: user.raw_user_meta_data,
       role: user.role,
       aal: "aal1",
-      amr: [{ method: "password", timestamp: Math.floor(grant.signedInAt.getTime() / 1000) }],
+      amr: [{ method: grant.method, timestamp: Math.floor(grant.signedInAt.getTime() / 1000) }],
       session_id: grant.sessionId,
       is_anonymous: user.is_anonymous,
     },
@@ -83,4 +83,20 @@ export async function authenticate(ctx: StackContext, authorization: string | un
     throw forbidden("session_not_found", "Session from session_id claim in JWT does not exist");
   }
   return { user, sessionId };
+}
+
+/** GoTrue's default admin roles (GOTRUE_JWT_ADMIN_ROLES). */
+const ADMIN_ROLES = new Set(["service_role", "supabase_admin"]);
+
+/** GoTrue's requireAdmin: a valid token whose role is an admin role. */
+export async function requireAdmin(ctx: StackContext, authorization: string | undefined): Promise<void> {
+  const bearer = /^bearer (\S+)$/i.exec(authorization ?? "")?.[1];
+  if (!bearer) throw new AuthError(401, "no_authorization", "This endpoint requires a Bearer token");
+  let role: unknown;
+  try {
+    role = (await ctx.keys.verify(bearer)).role;
+  } catch {
+    throw forbidden("bad_jwt", "Invalid token");
+  }
+  if (typeof role !== "string" || !ADMIN_ROLES.has(role)) throw forbidden("not_admin", "User not allowed");
 }

@@ -38,6 +38,9 @@ export class OAuthError extends Error {
 export const badRequest = (code: string, message: string) => new AuthError(400, code, message);
 export const forbidden = (code: string, message: string) => new AuthError(403, code, message);
 export const unprocessable = (code: string, message: string) => new AuthError(422, code, message);
+/** GoTrue's refusal of an email another user has. */
+export const emailTaken = () =>
+  unprocessable("email_exists", "A user with this email address has already been registered");
 
 /** True when the request asks for the 2024-01-01 error format (a valid `YYYY-MM-DD` on or after it). */
 function wantsDatedErrors(c: Context): boolean {

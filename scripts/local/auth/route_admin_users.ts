@@ -7,28 +7,11 @@ import type { Hono } from "hono";
 import type postgres from "postgres";
 import { UUID_PATTERN } from "../../../shared/uuid.ts";
 import type { StackContext } from "../stack_context.ts";
+import { requireAdmin } from "./access_tokens.ts";
 import { hashPassword, validateEmail } from "./credentials.ts";
-import { AuthError, badRequest, forbidden, unprocessable } from "./errors.ts";
+import { AuthError, badRequest, emailTaken } from "./errors.ts";
 import { type Body, objectField, readBody, stringField } from "./request_body.ts";
 import { createEmailUser, findUserById, type UserChanges, type UserRow, updateUser, userJson } from "./users.ts";
-
-const emailTaken = () => unprocessable("email_exists", "A user with this email address has already been registered");
-
-/** GoTrue's default admin roles (GOTRUE_JWT_ADMIN_ROLES). */
-const ADMIN_ROLES = new Set(["service_role", "supabase_admin"]);
-
-/** GoTrue's requireAdmin: a valid token whose role is an admin role. */
-async function requireAdmin(ctx: StackContext, authorization: string | undefined): Promise<void> {
-  const bearer = /^bearer (\S+)$/i.exec(authorization ?? "")?.[1];
-  if (!bearer) throw new AuthError(401, "no_authorization", "This endpoint requires a Bearer token");
-  let role: unknown;
-  try {
-    role = (await ctx.keys.verify(bearer)).role;
-  } catch {
-    throw forbidden("bad_jwt", "Invalid token");
-  }
-  if (typeof role !== "string" || !ADMIN_ROLES.has(role)) throw forbidden("not_admin", "User not allowed");
-}
 
 /** GoTrue's loadUser: the user of the path's id. */
 async function loadUser(ctx: StackContext, id: string): Promise<UserRow> {

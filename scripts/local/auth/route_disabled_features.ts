@@ -1,8 +1,7 @@
 /**
  * What GoTrue answers for features a `supabase start` leaves switched off, and the local stack does not have:
  * OAuth providers (none enabled), MFA enrolment (TOTP and phone off) and SAML SSO (off). Clients get the very
- * refusal they would get there, instead of a 404 for a route that exists on Supabase. Email-sending routes (OTP,
- * magic links, recovery, invites) answer the local stack's JSON 404, since it has no mailer (see auth_app.ts).
+ * refusal they would get there, instead of a 404 for a route that exists on Supabase.
  */
 import type { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";

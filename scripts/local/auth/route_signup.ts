@@ -1,4 +1,4 @@
-/** POST /signup: an email user, confirmed at once (the local stack sends no mail), and its first session. */
+/** POST /signup: an email user, confirmed at once (as `supabase start` confirms signups), and its first session. */
 import type { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
 import { sessionResponse } from "./access_tokens.ts";
@@ -31,7 +31,7 @@ export function registerSignup(app: Hono, ctx: StackContext): void {
       identityClaims: true,
       taken: () => unprocessable("user_already_exists", "User already registered"),
     });
-    const grant = await startSession(ctx.sql, created.id);
+    const grant = await startSession(ctx.sql, created.id, "password");
     return c.json(await sessionResponse(ctx, await touchLastSignIn(ctx.sql, created), grant));
   });
 }

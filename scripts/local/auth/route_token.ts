@@ -23,7 +23,7 @@ async function passwordGrant(c: Context, ctx: StackContext): Promise<Response> {
   const user = await findUserByEmail(ctx.sql, email.toLowerCase());
   if (!user || !(await passwordMatches(password, user.encrypted_password))) throw invalidCredentials();
   if (!user.email_confirmed_at) throw badRequest("email_not_confirmed", "Email not confirmed");
-  const grant = await startSession(ctx.sql, user.id);
+  const grant = await startSession(ctx.sql, user.id, "password");
   return c.json(await sessionResponse(ctx, await touchLastSignIn(ctx.sql, user), grant));
 }
 

@@ -1,12 +1,18 @@
-/** GET and PUT /user: the signed-in user, and changes to its email, password and user_metadata. */
+/**
+ * GET and PUT /user: the signed-in user, and changes to its password, user_metadata and email. A new email is
+ * pending until a link mailed to the new or the current address is followed (supabase start's secure email change
+ * with its signups needing no confirmation, where either link completes it).
+ */
 import type { Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
 import { authenticate } from "./access_tokens.ts";
+import { allowedRedirect, sendEmailChangeMails } from "./auth_mail.ts";
 import { checkPasswordStrength, hashPassword, passwordMatches, validateEmail } from "./credentials.ts";
-import { unprocessable } from "./errors.ts";
+import { issueEmailChange } from "./email_tokens.ts";
+import { emailTaken, unprocessable } from "./errors.ts";
 import { objectField, readBody, stringField } from "./request_body.ts";
 import { endSessions } from "./sessions.ts";
-import { type UserChanges, updateUser, userJson } from "./users.ts";
+import { findUserByEmail, findUserById, type UserChanges, updateUser, userJson } from "./users.ts";
 
 /** Registers GET /user and PUT /user. */
 export function registerUser(app: Hono, ctx: StackContext): void {
@@ -21,8 +27,11 @@ export function registerUser(app: Hono, ctx: StackContext): void {
     const email = stringField(body, "email");
     const password = stringField(body, "password");
     const changes: UserChanges = { data: objectField(body, "data") };
-    // GoTrue mails a confirmation link for a new email; the local stack has no mail, so it applies the change.
-    if (email) changes.email = validateEmail(email);
+    const newEmail = email ? validateEmail(email) : undefined;
+    if (newEmail && newEmail !== user.email) {
+      const other = await findUserByEmail(ctx.sql, newEmail);
+      if (other && other.id !== user.id) throw emailTaken();
+    }
     if (password !== undefined) {
       checkPasswordStrength(password);
       if (await passwordMatches(password, user.encrypted_password)) {
@@ -30,9 +39,15 @@ export function registerUser(app: Hono, ctx: StackContext): void {
       }
       changes.passwordHash = await hashPassword(password);
     }
-    const updated = await updateUser(ctx.sql, user, changes);
+    let updated = await updateUser(ctx.sql, user, changes);
     // A new password signs the user out everywhere else, as GoTrue's UpdatePassword does.
     if (changes.passwordHash) await endSessions(ctx.sql, user.id, sessionId, "others");
+    if (newEmail && newEmail !== user.email) {
+      const tokens = await issueEmailChange(ctx.sql, updated, newEmail);
+      const redirectTo = allowedRedirect(ctx, c.req.query("redirect_to"));
+      sendEmailChangeMails(ctx, { current: user.email ?? "", next: newEmail, tokens, redirectTo });
+      updated = (await findUserById(ctx.sql, user.id)) ?? updated;
+    }
     return c.json(userJson(updated));
   });
 }

@@ -14,8 +14,12 @@ export interface SessionGrant {
   sessionId: string;
   /** When the user signed in: the `amr` timestamp of every access token of the session. */
   signedInAt: Date;
+  /** How the user signed in (the `amr` method): `password`, or `otp` for a verified email link or code. */
+  method: SignInMethod;
   refreshToken: string;
 }
+
+export type SignInMethod = "password" | "otp";
 
 export type LogoutScope = "global" | "local" | "others";
 
@@ -24,16 +28,22 @@ function newRefreshToken(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Starts a session for a user who just signed in, with its first refresh token. */
-export async function startSession(sql: postgres.Sql, userId: string): Promise<SessionGrant> {
+/**
+ * Starts a session for a user who just signed in, with its first refresh token and, in auth.mfa_amr_claims,
+ * how the user signed in.
+ */
+export async function startSession(sql: postgres.Sql, userId: string, method: SignInMethod): Promise<SessionGrant> {
   const refreshToken = newRefreshToken();
   const [session] = await sql<{ id: string; created_at: Date }[]>`
     with session as (insert into auth.sessions (user_id) values (${userId}) returning id, created_at),
       token as (
         insert into auth.refresh_tokens (token, user_id, session_id)
-        select ${refreshToken}, ${userId}, id from session)
+        select ${refreshToken}, ${userId}, id from session),
+      amr as (
+        insert into auth.mfa_amr_claims (session_id, created_at, updated_at, authentication_method, id)
+        select id, created_at, created_at, ${method}, gen_random_uuid() from session)
     select id, created_at from session`;
-  return { userId, sessionId: session.id, signedInAt: session.created_at, refreshToken };
+  return { userId, sessionId: session.id, signedInAt: session.created_at, method, refreshToken };
 }
 
 /** Whether the session an access token names still exists (it is gone after logout). */
@@ -50,6 +60,7 @@ interface TokenRow {
   revoked: boolean;
   reuse_expired: boolean;
   signed_in_at: Date;
+  method: SignInMethod | null;
 }
 
 /** Exchanges a refresh token for the session's next one, or throws GoTrue's refusal. */
@@ -59,14 +70,23 @@ export async function refreshSession(sql: postgres.Sql, refreshToken: string): P
     // is supabase start's `refresh_token_reuse_interval = 10`.
     const [row] = await tx<TokenRow[]>`
       select t.id, t.token, t.user_id, t.session_id, t.revoked, s.created_at as signed_in_at,
-        now() > t.updated_at + interval '10 seconds' as reuse_expired
+        now() > t.updated_at + interval '10 seconds' as reuse_expired,
+        (select authentication_method from auth.mfa_amr_claims where session_id = s.id limit 1) as method
       from auth.refresh_tokens t join auth.sessions s on s.id = t.session_id
       where t.token = ${refreshToken}
       for update of t, s`;
     if (!row) return badRequest("refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
     const grant = async (token: string): Promise<SessionGrant> => {
       await tx`update auth.sessions set updated_at = now() where id = ${row.session_id}`;
-      return { userId: row.user_id, sessionId: row.session_id, signedInAt: row.signed_in_at, refreshToken: token };
+      // Sessions started before the table existed signed in with a password: the only way there was.
+      const method = row.method ?? "password";
+      return {
+        userId: row.user_id,
+        sessionId: row.session_id,
+        signedInAt: row.signed_in_at,
+        method,
+        refreshToken: token,
+      };
     };
     if (row.revoked) {
       const [active] = await tx<{ token: string; parent: string | null }[]>`

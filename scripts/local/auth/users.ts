@@ -1,6 +1,6 @@
 /** Rows of auth.users, and the user JSON GoTrue returns for them. */
 import type postgres from "postgres";
-import { unprocessable } from "./errors.ts";
+import { emailTaken } from "./errors.ts";
 
 type Json = Record<string, unknown>;
 
@@ -12,6 +12,12 @@ export interface UserRow {
   email: string | null;
   encrypted_password: string | null;
   email_confirmed_at: Date | null;
+  invited_at: Date | null;
+  confirmation_sent_at: Date | null;
+  recovery_sent_at: Date | null;
+  /** A pending new email, until one of its tokens is verified. */
+  email_change: string | null;
+  email_change_sent_at: Date | null;
   last_sign_in_at: Date | null;
   raw_app_meta_data: Json | null;
   raw_user_meta_data: Json | null;
@@ -38,13 +44,16 @@ export async function findUserByEmail(sql: postgres.Sql, email: string): Promise
 /** How a user is made: by signup (confirmed, as the local stack auto-confirms) or by the admin API. */
 export interface NewUser {
   email: string;
-  passwordHash: string;
+  /** None for users who sign in by mail only (invited, or made by a sign-in code), as GoTrue leaves it empty. */
+  passwordHash: string | null;
   /** user_metadata as given. */
   data: Json;
   /** The admin API's own id, if it gives one. */
   id?: string;
   /** Signup auto-confirms; the admin API confirms only with email_confirm. */
   confirmed: boolean;
+  /** An invited user: `invited_at` is set, and the email is confirmed when the invitation is accepted. */
+  invited?: boolean;
   /** More app_metadata (the admin API's), over the email provider's. */
   appData?: Json;
   /** The error a taken email gets: signup's user_already_exists, the admin API's email_exists. */
@@ -63,10 +72,11 @@ export async function createEmailUser(sql: postgres.Sql, user: NewUser): Promise
   const claims = { sub: id, email: user.email, email_verified: user.confirmed, phone_verified: false };
   const userMetadata = sql.json({ ...user.data, ...(user.identityClaims ? claims : {}) } as postgres.JSONValue);
   const [row] = await sql<UserRow[]>`
-    insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+    insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, invited_at,
                             raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
     values ('00000000-0000-0000-0000-000000000000', ${id}, 'authenticated', 'authenticated', ${user.email},
-            ${user.passwordHash}, ${user.confirmed ? new Date() : null}, ${appMetadata}, ${userMetadata}, now(), now())
+            ${user.passwordHash ?? ""}, ${user.confirmed ? new Date() : null}, ${user.invited ? new Date() : null},
+            ${appMetadata}, ${userMetadata}, now(), now())
     on conflict (email) where is_sso_user = false do nothing
     returning *`;
   if (!row) throw user.taken();
@@ -121,7 +131,7 @@ export async function updateUser(sql: postgres.Sql, user: UserRow, changes: User
     where id = ${user.id} and not exists (
       select 1 from auth.users other where lower(other.email) = ${changes.email ?? null} and other.id <> ${user.id})
     returning *`;
-  if (!row) throw unprocessable("email_exists", "A user with this email address has already been registered");
+  if (!row) throw emailTaken();
   return row;
 }
 
@@ -140,6 +150,11 @@ export function userJson(user: UserRow): Json {
     email_confirmed_at: confirmedAt,
     phone: "",
     confirmed_at: confirmedAt,
+    invited_at: user.invited_at?.toISOString(),
+    confirmation_sent_at: user.confirmation_sent_at?.toISOString(),
+    recovery_sent_at: user.recovery_sent_at?.toISOString(),
+    new_email: user.email_change || undefined,
+    email_change_sent_at: user.email_change ? user.email_change_sent_at?.toISOString() : undefined,
     last_sign_in_at: user.last_sign_in_at?.toISOString(),
     app_metadata: user.raw_app_meta_data ?? {},
     user_metadata: user.raw_user_meta_data ?? {},
