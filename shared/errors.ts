@@ -35,6 +35,10 @@ export const ERROR_CODES = {
     status: 422,
     message: "Webhooks may only go to https URLs on public internet addresses.",
   },
+  input_url_refused: {
+    status: 422,
+    message: "Input images may only come from https URLs on public internet addresses, or from POST /v1/uploads.",
+  },
   // 429–503: limits and availability.
   rate_limited: { status: 429, message: "Too many requests; retry after the time in Retry-After." },
   too_many_active_jobs: { status: 429, message: "Too many queued or running jobs; wait for some to finish." },

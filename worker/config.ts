@@ -5,6 +5,7 @@
  * worker prints at start: secrets shortened to their public prefix.
  */
 import { z } from "zod";
+import { parseHostList } from "../shared/net/url_policy.ts";
 
 /** The built-in job types (shared/comfyui/build_graph.ts); a stored workflow may have a job type of its own. */
 export const SUPPORTED_JOB_TYPES = ["txt2img", "img2img", "upscale", "workflow"] as const;
@@ -72,6 +73,7 @@ const Settings = z
     KILN_SHUTDOWN_GRACE_MS: intMs("KILN_SHUTDOWN_GRACE_MS", 0, 3_600_000).default(30_000),
     KILN_DEFAULT_CHECKPOINT: z.string().trim().min(1).max(200).optional(),
     KILN_LOG_FORMAT: z.enum(["text", "json"], { error: "KILN_LOG_FORMAT must be text or json" }).default("text"),
+    KILN_INPUT_PRIVATE_ALLOW: z.string().trim().optional(),
   })
   .refine((s) => (s.SUPABASE_URL === undefined) === (s.SUPABASE_ANON_KEY === undefined), {
     error: "SUPABASE_URL and SUPABASE_ANON_KEY go together (set both for Realtime wake-ups, or neither to poll)",
@@ -92,6 +94,8 @@ export interface WorkerConfig {
   logFormat: "text" | "json";
   /** Run one job, then exit. */
   once: boolean;
+  /** Hosts input image URLs may name although they resolve to private addresses (KILN_INPUT_PRIVATE_ALLOW). */
+  inputPrivateAllow: string[];
 }
 
 /** Flag → the variable it overrides. Boolean flags are listed apart. */
@@ -110,12 +114,13 @@ export const USAGE =
   "usage: worker [--once] [--comfyui <url,url…>] [--job-types <a,b>] [--poll-interval-ms <n>] [--grace-ms <n>]\n" +
   "              [--url <functions base>] [--token <kiln_wk_…>] [--default-checkpoint <name>] [--log-format text|json]\n" +
   "env: KILN_URL, KILN_WORKER_TOKEN, SUPABASE_URL + SUPABASE_ANON_KEY (Realtime), COMFYUI_URL, KILN_JOB_TYPES,\n" +
-  "     KILN_POLL_INTERVAL_MS, KILN_SHUTDOWN_GRACE_MS, KILN_DEFAULT_CHECKPOINT, KILN_LOG_FORMAT";
+  "     KILN_POLL_INTERVAL_MS, KILN_SHUTDOWN_GRACE_MS, KILN_DEFAULT_CHECKPOINT, KILN_LOG_FORMAT,\n" +
+  "     KILN_INPUT_PRIVATE_ALLOW (hosts input URLs may name on private addresses)";
 
 /** The configuration from `env` and `args` (argv after the script); throws ConfigError on the first problem. */
 export function loadConfig(env: Record<string, string | undefined>, args: readonly string[]): WorkerConfig {
   const values: Record<string, string | undefined> = {};
-  for (const key of [...Object.values(FLAGS), "SUPABASE_URL", "SUPABASE_ANON_KEY"]) {
+  for (const key of [...Object.values(FLAGS), "SUPABASE_URL", "SUPABASE_ANON_KEY", "KILN_INPUT_PRIVATE_ALLOW"]) {
     const value = env[key];
     values[key] = value === undefined || value.trim() === "" ? undefined : value;
   }
@@ -148,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: readon
     ...(s.KILN_DEFAULT_CHECKPOINT ? { defaultCheckpoint: s.KILN_DEFAULT_CHECKPOINT } : {}),
     logFormat: s.KILN_LOG_FORMAT,
     once,
+    inputPrivateAllow: parseHostList(s.KILN_INPUT_PRIVATE_ALLOW),
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * A job's input images, from the signed URLs the claim gave to ComfyUI's input folder: each is downloaded and
  * sent to `POST /upload/image` under a name of its own (`kiln-<job id>-<n>.<ext>`), and the graph builder gets the
- * ref → file name map. A URL that answers 4xx will not get better (not retryable); a network error or 5xx may.
+ * ref → file name map. Downloads go through the URL policy (input_fetch.ts): a refused URL or a 4xx will not get
+ * better (not retryable); a network error or 5xx may.
  */
 import { imageRefsOf } from "../shared/comfyui/build_graph.ts";
 import type { ClaimedJob } from "../shared/worker_protocol.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
+import type { InputFetcher } from "./input_fetch.ts";
 import { JobFailure } from "./job_failures.ts";
 
 const EXTENSIONS: Record<string, string> = {
@@ -15,9 +17,6 @@ const EXTENSIONS: Record<string, string> = {
   "image/gif": "gif",
 };
 
-/** Input images of more than this are refused (ComfyUI's default upload limit is 100 MB). */
-const MAX_INPUT_BYTES = 50 * 1024 * 1024;
-
 /** The job as the graph builder sees it: a stored workflow's job runs as `workflow`, whatever type it is sold as. */
 export function graphJobOf(job: ClaimedJob): ClaimedJob {
   return job.workflow && job.type !== "workflow" ? { ...job, type: "workflow" } : job;
@@ -26,6 +25,7 @@ export function graphJobOf(job: ClaimedJob): ClaimedJob {
 /** Uploads every input image of `job` to ComfyUI; returns ref → the name to put in LoadImage. */
 export async function uploadInputs(
   conn: ComfyConnection,
+  inputs: InputFetcher,
   job: ClaimedJob,
   signal: AbortSignal,
 ): Promise<Record<string, string>> {
@@ -40,46 +40,13 @@ export async function uploadInputs(
   for (const [index, ref] of refs.entries()) {
     const url = urls.get(ref);
     if (!url) throw new JobFailure("input_missing", `the claim gave no URL for input image ${ref}`, false);
-    const { bytes, contentType } = await download(url, ref, signal);
+    const downloaded = await inputs.download(ref, url, signal);
+    const { bytes } = downloaded;
+    const contentType = downloaded.contentType in EXTENSIONS ? downloaded.contentType : sniffImageType(bytes);
     const extension = EXTENSIONS[contentType] ?? "png";
     names[ref] = await uploadImage(conn, `kiln-${job.id}-${index + 1}.${extension}`, bytes, contentType, signal);
   }
   return names;
-}
-
-async function download(
-  url: string,
-  ref: string,
-  signal: AbortSignal,
-): Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string }> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(60_000)]) });
-  } catch (error) {
-    signal.throwIfAborted();
-    throw new JobFailure("input_download_failed", `could not download input image ${ref}: ${String(error)}`, true);
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    const retryable = response.status >= 500 || response.status === 429;
-    throw new JobFailure(
-      retryable ? "input_download_failed" : "input_unavailable",
-      `input image ${ref} answered HTTP ${response.status}`,
-      retryable,
-    );
-  }
-  const declared = Number(response.headers.get("content-length") ?? 0);
-  if (declared > MAX_INPUT_BYTES) {
-    await response.body?.cancel();
-    throw new JobFailure(
-      "input_too_large",
-      `input image ${ref} is ${declared} bytes (at most ${MAX_INPUT_BYTES})`,
-      false,
-    );
-  }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const contentType = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  return { bytes, contentType: contentType in EXTENSIONS ? contentType : sniffImageType(bytes) };
 }
 
 /** The image type from the first bytes, for servers that answer application/octet-stream. */

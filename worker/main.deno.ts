@@ -2,6 +2,7 @@
  * `deno task worker` (deno run -A worker/main.deno.ts): the worker under Deno, whose global WebSocket the
  * ComfyUI client and Realtime use.
  */
+import { fetchGet } from "./input_fetch.ts";
 import { runWorkerProcess } from "./worker_process.ts";
 
 const encoder = new TextEncoder();
@@ -11,6 +12,8 @@ await runWorkerProcess({
   env: Deno.env.toObject(),
   args: [...Deno.args],
   WebSocket: globalThis.WebSocket,
+  // Deno's fetch has no resolver hook: input URLs are checked, then fetched by name (input_fetch.ts says what remains).
+  httpGet: fetchGet,
   onSignal: (signal, handler) => {
     try {
       Deno.addSignalListener(signal, handler);

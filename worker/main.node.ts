@@ -4,6 +4,7 @@
  */
 import process from "node:process";
 import WebSocket from "ws";
+import { pinnedGet } from "./pinned_get.node.ts";
 import { runWorkerProcess } from "./worker_process.ts";
 
 await runWorkerProcess({
@@ -11,6 +12,7 @@ await runWorkerProcess({
   env: process.env,
   args: process.argv.slice(2),
   WebSocket,
+  httpGet: pinnedGet,
   onSignal: (signal, handler) => process.on(signal, handler),
   write: (line, stream) => (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`),
   exit: (code) => process.exit(code),

@@ -12,6 +12,7 @@ import type { ClaimedJob, Progress } from "../shared/worker_protocol.ts";
 import type { ComfyConnection, PromptEvent } from "./comfy_connection.ts";
 import { PromptRun } from "./comfy_prompt.ts";
 import { GraphProgress } from "./graph_progress.ts";
+import type { InputFetcher } from "./input_fetch.ts";
 import { asJobFailure, executionFailure, JobFailure } from "./job_failures.ts";
 import { graphJobOf, uploadInputs } from "./job_inputs.ts";
 import { outputFilesOf, storeOutputs } from "./job_outputs.ts";
@@ -43,6 +44,8 @@ export type OnJobMark = (jobId: string, mark: JobMark, atMs: number) => void;
 export interface JobRunDeps {
   protocol: ProtocolClient;
   comfy: ComfyConnection;
+  /** Downloads input images under the URL policy. */
+  inputs: InputFetcher;
   log: Logger;
   /** The checkpoint for jobs that name none. */
   defaultCheckpoint: () => Promise<string | undefined>;
@@ -134,7 +137,7 @@ export class JobRun {
     });
     try {
       this.setPhase("preparing");
-      const inputImages = await uploadInputs(deps.comfy, job, signal);
+      const inputImages = await uploadInputs(deps.comfy, deps.inputs, job, signal);
       const defaultCheckpoint = await deps.defaultCheckpoint();
       signal.throwIfAborted();
       let built: ReturnType<typeof buildGraph>;

@@ -11,6 +11,7 @@ import { CancellableWait } from "./cancellable_wait.ts";
 import { defaultCheckpointOf } from "./comfy_capabilities.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
 import { Heartbeats } from "./heartbeats.ts";
+import type { InputFetcher } from "./input_fetch.ts";
 import type { Logger } from "./log.ts";
 import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
 import type { QueueWakeups } from "./realtime_wakeups.ts";
@@ -35,6 +36,7 @@ export interface WorkerOptions {
 export interface WorkerDeps {
   protocol: ProtocolClient;
   comfy: ComfyConnection[];
+  inputs: InputFetcher;
   wakeups?: QueueWakeups;
   log: Logger;
   clock?: { now(): number };
@@ -211,6 +213,7 @@ export class Worker {
     const run = new JobRun(job, {
       protocol: this.deps.protocol,
       comfy: slot.conn,
+      inputs: this.deps.inputs,
       log: this.deps.log,
       defaultCheckpoint: () => slot.defaultCheckpoint ?? Promise.resolve(undefined),
       onChange: () => heartbeats.changed(),

@@ -4,8 +4,11 @@
  * points main.node.ts and main.deno.ts. Exit codes: 0 after a normal stop, 2 for a missing or wrong setting
  * (one line on stderr), 1 for a fatal error (the token is refused, registration impossible).
  */
+import { systemResolver } from "../shared/net/dns_resolver.ts";
+import type { HostResolver } from "../shared/net/url_policy.ts";
 import { ComfyConnection } from "./comfy_connection.ts";
 import { ConfigError, loadConfig, redactedConfig, USAGE, type WorkerConfig } from "./config.ts";
+import { type HttpGet, InputFetcher } from "./input_fetch.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { ProtocolClient } from "./protocol_client.ts";
 import { QueueWakeups } from "./realtime_wakeups.ts";
@@ -20,6 +23,8 @@ export interface WorkerRuntime {
   args: string[];
   /** Node 20: the `ws` package; Deno: the global. */
   WebSocket: unknown;
+  /** Node: pinned to the checked address (pinned_get.node.ts); Deno: fetch. */
+  httpGet: HttpGet;
   onSignal(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
   write(line: string, stream: "stdout" | "stderr"): void;
   exit(code: number): void;
@@ -28,13 +33,28 @@ export interface WorkerRuntime {
 /** A worker wired from its configuration: protocol client, one connection per ComfyUI, Realtime if configured. */
 export function newWorker(
   config: WorkerConfig,
-  ports: { WebSocket: unknown; log: Logger; runtime: string; comfyLostAfterMs?: number; onJobMark?: OnJobMark },
+  ports: {
+    WebSocket: unknown;
+    log: Logger;
+    runtime: string;
+    httpGet: HttpGet;
+    resolver?: HostResolver;
+    comfyLostAfterMs?: number;
+    onJobMark?: OnJobMark;
+  },
 ): Worker {
   const { log, WebSocket } = ports;
+  const inputs = new InputFetcher({
+    get: ports.httpGet,
+    resolver: ports.resolver ?? systemResolver,
+    policy: { httpAllow: [], privateAllow: config.inputPrivateAllow },
+    log,
+  });
   return new Worker(
     {
       protocol: new ProtocolClient({ kilnUrl: config.kilnUrl, token: config.workerToken }),
       comfy: config.comfyuiUrls.map((url) => new ComfyConnection({ url, WebSocket, log })),
+      inputs,
       wakeups: config.realtime ? new QueueWakeups({ ...config.realtime, WebSocket, log }) : undefined,
       log,
     },
@@ -67,7 +87,7 @@ export async function runWorkerProcess(rt: WorkerRuntime): Promise<void> {
   }
   const log = createLogger(config.logFormat, (line, level) => rt.write(line, level === "info" ? "stdout" : "stderr"));
   log.info(`kiln worker starting on ${rt.name}`, { config: redactedConfig(config) });
-  const worker = newWorker(config, { WebSocket: rt.WebSocket, log, runtime: rt.name });
+  const worker = newWorker(config, { WebSocket: rt.WebSocket, log, runtime: rt.name, httpGet: rt.httpGet });
   let signals = 0;
   const onSignal = (signal: string) => {
     signals++;

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
-import { systemResolver } from "../../shared/webhooks/dns_resolver.ts";
+import { systemResolver } from "../../shared/net/dns_resolver.ts";
 import { kickDispatch } from "../../supabase/functions/_shared/dispatch_kick.ts";
 import { Dispatcher } from "../../supabase/functions/dispatch/delivery/dispatcher.ts";
 import { WEBHOOK_USER_AGENT } from "../../supabase/functions/dispatch/deps.ts";

@@ -23,6 +23,7 @@ import { newWorkerToken } from "../../supabase/functions/_shared/auth/worker_tok
 import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
 import { loadConfig } from "../../worker/config.ts";
 import { createLogger } from "../../worker/log.ts";
+import { pinnedGet } from "../../worker/pinned_get.node.ts";
 import type { Worker } from "../../worker/worker.ts";
 import { newWorker } from "../../worker/worker_process.ts";
 import { type ComfyuiSim, startComfyuiSim } from "../comfyui_sim/sim.ts";
@@ -72,6 +73,7 @@ async function startWorkers(rig: Rig, ctx: BenchContext, realtime: boolean, live
       ...(realtime ? { SUPABASE_URL: rig.stack.url, SUPABASE_ANON_KEY: rig.stack.keys.anonKey } : {}),
     };
     const worker = newWorker(loadConfig(env, []), {
+      httpGet: pinnedGet,
       WebSocket,
       log,
       runtime: `node ${process.versions.node}`,

@@ -12,6 +12,7 @@ import { newWorkerToken, workerTokenPrefix } from "../../supabase/functions/_sha
 import { apiKeyPrefix, newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
 import { loadConfig } from "../../worker/config.ts";
 import { createLogger } from "../../worker/log.ts";
+import { pinnedGet } from "../../worker/pinned_get.node.ts";
 import type { Worker } from "../../worker/worker.ts";
 import { newWorker } from "../../worker/worker_process.ts";
 import { type ComfyuiSim, startComfyuiSim } from "../comfyui_sim/sim.ts";
@@ -118,7 +119,7 @@ export async function startDemo(
     [],
   );
   const log = createLogger("text", (line) => options.write(`[worker] ${line}`));
-  const worker = newWorker(config, { WebSocket, log, runtime: `node ${process.versions.node}` });
+  const worker = newWorker(config, { httpGet: pinnedGet, WebSocket, log, runtime: `node ${process.versions.node}` });
   worker.start().catch((error) => options.write(`[worker] could not start: ${error}`));
   return {
     secrets,

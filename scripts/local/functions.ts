@@ -4,7 +4,7 @@
  */
 
 import { DISPATCH_CHANNEL } from "../../shared/channels.ts";
-import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
+import type { HostResolver } from "../../shared/net/url_policy.ts";
 import type { LogLine } from "../../supabase/functions/_shared/http/request_context.ts";
 import { newApp as newApiApp } from "../../supabase/functions/api/app.ts";
 import { ApiConfigSchema } from "../../supabase/functions/api/config.ts";

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import type { Hono } from "hono";
 import postgres from "postgres";
-import type { HostResolver } from "../../shared/webhooks/ssrf.ts";
+import type { HostResolver } from "../../shared/net/url_policy.ts";
 import { type Database, openPglite, openPostgres } from "../db/database.ts";
 import { functionsDatabaseUrl, migrate } from "../db/migrate.ts";
 import { ensureMessagePartitions } from "../db/realtime_partitions.ts";

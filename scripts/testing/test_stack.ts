@@ -6,6 +6,7 @@
  */
 
 import { type StackOptions, startStack } from "../local/stack.ts";
+import { fixedResolver, publicTestNames } from "./fixed_resolver.ts";
 import { createTestDatabase, testServerUrl } from "./test_database.ts";
 
 export interface StackTarget {
@@ -39,6 +40,8 @@ export async function startLocalTarget(
     quiet: true,
     dispatchLoop: false,
     settings: {},
+    // No system DNS in tests: the public names requests use answer from a table.
+    resolver: fixedResolver(publicTestNames()),
     ...options,
   });
   return {

@@ -12,6 +12,7 @@ import { newWorkerToken } from "../../supabase/functions/_shared/auth/worker_tok
 import { type ApiHarness, startApiHarness, type TestUser } from "../../supabase/functions/api/testing/api_harness.ts";
 import { loadConfig, type WorkerConfig } from "../config.ts";
 import { memoryLogger } from "../log.ts";
+import { pinnedGet } from "../pinned_get.node.ts";
 import type { Worker } from "../worker.ts";
 import { newWorker } from "../worker_process.ts";
 
@@ -99,6 +100,7 @@ export async function startWorkerStack(): Promise<WorkerStack> {
       const config = loadConfig(env, []);
       const log = memoryLogger(options.echo ?? process.env.KILN_WORKER_LOG === "1");
       const worker = newWorker(config, {
+        httpGet: pinnedGet,
         WebSocket,
         log,
         runtime: `node ${process.versions.node}`,

@@ -67,6 +67,15 @@ export const WebhookTargetEnv = {
   KILN_WEBHOOK_PRIVATE_ALLOW: z.string().optional(),
 };
 
+/** The allow-list of the input-image URL policy, which the api checks at create and the worker before fetching. */
+export const InputTargetEnv = {
+  /**
+   * Hosts input image URLs may name although they resolve to private addresses (an internal bucket),
+   * comma-separated. The worker needs the same list.
+   */
+  KILN_INPUT_PRIVATE_ALLOW: z.string().optional(),
+};
+
 /** Parses a function's environment with `schema`, or throws one Error naming every bad variable. */
 export function parseFunctionEnv<S extends z.ZodType>(
   schema: S,

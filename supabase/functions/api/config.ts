@@ -3,10 +3,18 @@
  * variables come first; Kiln's have defaults that suit a local stack.
  */
 import { z } from "zod";
-import { csv, FunctionEnv, parseFunctionEnv, positiveInt, WebhookTargetEnv } from "../_shared/function_env.ts";
+import {
+  csv,
+  FunctionEnv,
+  InputTargetEnv,
+  parseFunctionEnv,
+  positiveInt,
+  WebhookTargetEnv,
+} from "../_shared/function_env.ts";
 
 export const ApiConfigSchema = FunctionEnv.extend({
   ...WebhookTargetEnv,
+  ...InputTargetEnv,
   /** Where the web dashboard lives (its API reference page, for GET /docs). */
   KILN_DASHBOARD_URL: z.url().optional(),
   /** Origins allowed by CORS, comma-separated; `*` allows any. */

@@ -4,9 +4,9 @@
  * Upstash Redis when UPSTASH_REDIS_REST_URL and _TOKEN are set, else the Postgres fallback.
  */
 import type postgres from "postgres";
+import { systemResolver } from "../../../shared/net/dns_resolver.ts";
+import type { HostResolver } from "../../../shared/net/url_policy.ts";
 import { KILN_VERSION } from "../../../shared/version.ts";
-import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
-import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
 import { functionPool } from "../_shared/database_pool.ts";
 import { type LogLine, stdoutLog } from "../_shared/http/request_context.ts";
 import { apiKeyCache } from "./auth/api_key_cache.ts";

@@ -4,7 +4,7 @@
  * present, the allow-lists of the webhook SSRF checks, and how hard it pushes.
  */
 import { z } from "zod";
-import { type TargetPolicy, targetPolicyOf } from "../../../shared/webhooks/ssrf.ts";
+import { type TargetPolicy, targetPolicyOf } from "../../../shared/net/url_policy.ts";
 import { FunctionEnv, parseFunctionEnv, positiveInt, WebhookTargetEnv } from "../_shared/function_env.ts";
 
 export const DispatchConfigSchema = FunctionEnv.extend({

@@ -4,9 +4,9 @@
  * isolate. Tests and the local stack pass their own resolver or fetch.
  */
 import type postgres from "postgres";
+import { systemResolver } from "../../../shared/net/dns_resolver.ts";
+import type { HostResolver } from "../../../shared/net/url_policy.ts";
 import { KILN_VERSION } from "../../../shared/version.ts";
-import { systemResolver } from "../../../shared/webhooks/dns_resolver.ts";
-import type { HostResolver } from "../../../shared/webhooks/ssrf.ts";
 import { functionPool } from "../_shared/database_pool.ts";
 import { type LogLine, stdoutLog } from "../_shared/http/request_context.ts";
 import { type DispatchConfig, parseDispatchConfig, targetPolicy } from "./config.ts";

@@ -1,7 +1,6 @@
-/** The pure parts of job creation: request fingerprints, Prefer: wait and webhook URLs. */
+/** The pure parts of job creation: request fingerprints and Prefer: wait. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { webhookProblem } from "./job_params.ts";
 import { preferredWait } from "./prefer_wait.ts";
 import { canonicalJson, requestHash } from "./request_hash.ts";
 
@@ -17,15 +16,5 @@ describe("create helpers", () => {
     assert.equal(preferredWait("respond-async, wait=600"), 60);
     assert.equal(preferredWait("return=minimal"), undefined);
     assert.equal(preferredWait(undefined), undefined);
-  });
-
-  it("allow https webhooks, and http only to listed hosts", () => {
-    assert.equal(webhookProblem("https://example.com/h", []), undefined);
-    assert.equal(webhookProblem("http://localhost:8080/h", ["localhost"]), undefined);
-    assert.equal(
-      webhookProblem("http://example.com/h", ["localhost"]),
-      "webhook must be an https URL (http only for localhost)",
-    );
-    assert.equal(webhookProblem("not a url", []), "webhook must be an https URL");
   });
 });

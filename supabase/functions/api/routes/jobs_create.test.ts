@@ -119,15 +119,25 @@ describe("POST /v1/jobs", () => {
     assert.match(missing.details?.["params.image"] ?? "", /has no file yet/);
   });
 
-  it("accepts https webhooks only", async () => {
+  it("accepts per-job webhooks only to https URLs on public addresses (the webhook URL policy)", async () => {
     const user = await h.user();
     const call = (body: unknown) => h.call("POST", "/v1/jobs", { auth: user.token, body });
     const http = await refused(
       await call({ ...txt2img, webhook: "http://example.com/hook" }),
       422,
-      "validation_failed",
+      "webhook_url_refused",
     );
-    assert.equal(http.details?.webhook, "webhook must be an https URL");
+    assert.match(String(http.details?.webhook), /plain http is allowed only for hosts on the allow-list/);
+    for (const webhook of ["https://127.0.0.1/h", "https://169.254.169.254/", "https://[::1]/h", "https://10.0.0.1/h"]) {
+      const refusal = await refused(await call({ ...txt2img, webhook }), 422, "webhook_url_refused");
+      assert.match(String(refusal.details?.webhook), /address; only public addresses are allowed/, webhook);
+    }
+    const unresolvable = await refused(
+      await call({ ...txt2img, webhook: "https://nowhere.kiln.test/h" }),
+      422,
+      "webhook_url_refused",
+    );
+    assert.match(String(unresolvable.details?.webhook), /does not resolve/);
     const events = await refused(
       await call({ ...txt2img, webhook_events: ["job.succeeded"] }),
       422,
@@ -138,6 +148,22 @@ describe("POST /v1/jobs", () => {
     assert.equal(ok.status, 201);
     const [row] = await h.sql`select webhook_url, webhook_events from public.jobs where id = ${(await ok.json()).id}`;
     assert.deepEqual(row, { webhook_url: "https://example.com/hook", webhook_events: ["job.succeeded"] });
+  });
+
+  it("refuses input image URLs on non-public addresses at create, naming the field (the input URL policy)", async () => {
+    const user = await h.user({ credits: 100 });
+    const call = (image: string) =>
+      h.call("POST", "/v1/jobs", { auth: user.token, body: { type: "upscale", params: { image, scale: 2 } } });
+    const hosts = ["127.0.0.1", "169.254.169.254", "[::1]", "2130706433", "10.0.0.1", "192.168.0.7", "[fd00:ec2::254]"];
+    for (const host of hosts) {
+      const refusal = await refused(await call(`https://${host}/a.png`), 422, "input_url_refused");
+      assert.match(String(refusal.details?.["params.image"]), /only public addresses are allowed/, host);
+    }
+    const unknown = await refused(await call("https://nowhere.kiln.test/a.png"), 422, "input_url_refused");
+    assert.match(String(unknown.details?.["params.image"]), /does not resolve/);
+    const [{ n }] = await h.sql<{ n: number }[]>`select count(*)::int as n from public.jobs where owner_id = ${user.id}`;
+    assert.equal(n, 0, "nothing was queued or charged");
+    assert.equal((await call("https://example.com/a.png")).status, 201);
   });
 
   it("replays an Idempotency-Key with the same body and refuses it with another (409)", async () => {

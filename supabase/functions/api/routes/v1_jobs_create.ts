@@ -15,10 +15,11 @@ import { kickDispatch } from "../../_shared/dispatch_kick.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { callerRoute } from "../http/caller_route.ts";
-import { checkJobParams, invalid, webhookProblem } from "../jobs/job_params.ts";
+import { checkJobParams, invalid } from "../jobs/job_params.ts";
 import { jobView, loadJob } from "../jobs/job_view.ts";
 import { preferredWait, waitForJob } from "../jobs/prefer_wait.ts";
 import { requestHash } from "../jobs/request_hash.ts";
+import { assertWebhookTarget } from "./webhook_route_support.ts";
 
 const Headers = z.object({
   "idempotency-key": z
@@ -73,6 +74,8 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
       },
       errors: [
         "insufficient_credits",
+        "input_url_refused",
+        "webhook_url_refused",
         "idempotency_key_reused",
         "payload_too_large",
         "unsupported_media_type",
@@ -86,10 +89,10 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     const body = c.req.valid("json");
     const headers = c.req.valid("header");
     const principal = c.get("principal");
-    const webhook = body.webhook && webhookProblem(body.webhook, deps.config.KILN_WEBHOOK_HTTP_ALLOW);
-    if (webhook) invalid({ webhook });
     if (body.webhook_events && !body.webhook) invalid({ webhook_events: "webhook_events needs a webhook" });
-    const checked = await checkJobParams(deps.sql, principal.userId, body);
+    const checked = await checkJobParams(deps, principal.userId, body);
+    // The dispatcher checks again before each delivery; refusing here saves days of doomed retries.
+    if (body.webhook) await assertWebhookTarget(deps, body.webhook, "webhook");
     const key = headers["idempotency-key"] ?? null;
     const json = (value: Record<string, unknown>) => deps.sql.json(value as postgres.JSONValue);
     const [{ result }] = await deps.sql<{ result: { job: JobSummary; replayed: boolean } }[]>`

@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import type postgres from "postgres";
 import type { WebhookEndpoint } from "../../../../shared/api/webhooks.ts";
-import { checkWebhookTarget, targetPolicyOf } from "../../../../shared/webhooks/ssrf.ts";
+import { checkUrlTarget, targetPolicyOf } from "../../../../shared/net/url_policy.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
@@ -61,10 +61,10 @@ export function toWebhook(row: WebhookRow): WebhookEndpoint {
  * KILN_WEBHOOK_HTTP_ALLOW), or a host that is or resolves to a private, loopback, link-local or metadata address
  * (unless it is on KILN_WEBHOOK_PRIVATE_ALLOW). The dispatcher checks again before every delivery.
  */
-export async function assertWebhookTarget(deps: ApiDeps, url: string): Promise<void> {
-  const check = await checkWebhookTarget(url, deps.resolver, targetPolicyOf(deps.config));
+export async function assertWebhookTarget(deps: ApiDeps, url: string, field = "url"): Promise<void> {
+  const check = await checkUrlTarget(url, deps.resolver, targetPolicyOf(deps.config));
   if (check.ok) return;
-  fail("webhook_url_refused", `Kiln will not send webhooks to this URL: ${check.reason}.`, { url: check.reason });
+  fail("webhook_url_refused", `Kiln will not send webhooks to this URL: ${check.reason}.`, { [field]: check.reason });
 }
 
 /** 404 for an endpoint the caller does not have. */

@@ -3,8 +3,9 @@
  * plain http allowed to 127.0.0.1, a real receiver on loopback, and the dispatcher, run when the test says.
  */
 import { after, before } from "node:test";
+import { fixedResolver } from "../../../../scripts/testing/fixed_resolver.ts";
 import type { DeliveryCounts } from "../../dispatch/delivery/dispatcher.ts";
-import { fixedResolver, testDispatcher } from "../../dispatch/testing/dispatch_harness.ts";
+import { testDispatcher } from "../../dispatch/testing/dispatch_harness.ts";
 import { startReceiver, type WebhookReceiver } from "../../dispatch/testing/webhook_receiver.ts";
 import { type ApiHarness, startApiHarness, type TestUser } from "./api_harness.ts";
 

@@ -6,8 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fixedResolver } from "../../../../scripts/testing/fixed_resolver.ts";
 import { createJob } from "../../../tests/helpers/fixtures.ts";
-import { fixedResolver, useDeliveryTest } from "../testing/dispatch_harness.ts";
+import { useDeliveryTest } from "../testing/dispatch_harness.ts";
 import { deliveries, makeDue, ownerWithEndpoint } from "../testing/webhook_fixtures.ts";
 
 const PUBLIC_ADDRESS = "93.184.216.34";

@@ -9,7 +9,7 @@
  * receiver and database on the same machine): 584 deliveries/s at 32 in flight.
  */
 import type postgres from "postgres";
-import { checkWebhookTarget, type HostResolver, type TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";
+import { checkUrlTarget, type HostResolver, type TargetPolicy } from "../../../../shared/net/url_policy.ts";
 import { webhookBody } from "../../../../shared/webhooks/webhook_body.ts";
 import type { LogLine } from "../../_shared/http/request_context.ts";
 import {
@@ -189,7 +189,7 @@ export class Dispatcher {
     const started = performance.now();
     const refused = (error: string): AttemptResult => ({ startedAt, durationMs: performance.now() - started, error });
     if (!delivery.secrets?.length) return refused("not sent: no signing secret");
-    const target = await checkWebhookTarget(delivery.url, this.deps.resolver, this.deps.policy);
+    const target = await checkUrlTarget(delivery.url, this.deps.resolver, this.deps.policy);
     if (!target.ok) return refused(`refused: ${target.reason}`);
     const result = await sendWebhook(
       {

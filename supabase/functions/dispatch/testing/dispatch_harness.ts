@@ -8,8 +8,9 @@ import postgres from "postgres";
 import { type Database, openPglite, openPostgres } from "../../../../scripts/db/database.ts";
 import { functionsDatabaseUrl, migrate } from "../../../../scripts/db/migrate.ts";
 import { startEmbeddedPostgres } from "../../../../scripts/local/embedded_postgres.ts";
+import { fixedResolver } from "../../../../scripts/testing/fixed_resolver.ts";
 import { createTestDatabase, testServerUrl } from "../../../../scripts/testing/test_database.ts";
-import type { HostResolver, TargetPolicy } from "../../../../shared/webhooks/ssrf.ts";
+import type { HostResolver, TargetPolicy } from "../../../../shared/net/url_policy.ts";
 import { Dispatcher, type DispatcherOptions } from "../delivery/dispatcher.ts";
 import { WEBHOOK_USER_AGENT } from "../deps.ts";
 import { startReceiver, type WebhookReceiver } from "./webhook_receiver.ts";
@@ -18,17 +19,6 @@ export const TEST_API_URL = "https://kiln.example.test";
 
 /** Loopback receivers over plain http are allowed; everything else is checked as in production. */
 export const LOOPBACK_POLICY: TargetPolicy = { httpAllow: ["127.0.0.1"], privateAllow: ["127.0.0.1"] };
-
-/** A resolver whose answers a test sets and changes: `answers.set(host, [addresses])`. */
-export function fixedResolver(answers: Map<string, string[]>): HostResolver {
-  return {
-    async resolve(host) {
-      const found = answers.get(host);
-      if (!found) throw Object.assign(new Error(`no answer for ${host}`), { code: "ENOTFOUND" });
-      return found;
-    },
-  };
-}
 
 export interface DispatcherSetup extends Partial<DispatcherOptions> {
   resolver?: HostResolver;

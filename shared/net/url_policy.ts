@@ -1,14 +1,16 @@
 /**
- * Whether Kiln may call a webhook URL: the guard against server-side request forgery, used when an endpoint is
- * registered and again before every delivery attempt (a name that resolved to a public address at registration
- * may resolve to 10.0.0.5 or 169.254.169.254 today). A URL is refused when it is not https (plain http only for
- * hosts on the http allow-list), or when its host is, or resolves to, an address that is not on the public
- * internet: private, loopback, link-local, CGNAT, unique-local IPv6, multicast, reserved, or a cloud metadata
- * service. Hosts on the private allow-list (local receivers, tests) may resolve anywhere.
+ * Kiln's one URL policy against server-side request forgery: whether Kiln may connect to a URL a user gave it. It
+ * applies to webhook URLs (endpoints and per-job webhooks: at registration or create, and before every delivery)
+ * and to input images given as URLs (at create, and in the worker before every connection and every redirect hop).
+ * A URL is refused when it is not https (plain http only for hosts on an http allow-list), or when its host is, or
+ * resolves to, an address that is not on the public internet: private, loopback, link-local, CGNAT, unique-local
+ * IPv6, multicast, reserved, or a cloud metadata service. Hosts on a private allow-list (an internal bucket, a
+ * local receiver, tests) may resolve anywhere; the operator names them.
  *
- * What remains: the HTTP client resolves the name again when it connects, so a DNS server that answers
- * differently within those milliseconds (rebinding) is not caught here; only pinning the checked address in the
- * connection would catch it, which `fetch` cannot do in every runtime Kiln runs on.
+ * Each check asks DNS afresh. What remains is the moment between the check and the connection: a DNS server that
+ * answers differently then (rebinding) is caught only where the connection is pinned to the checked address. The
+ * worker under Node pins it (worker/input_fetch.node.ts); `fetch` has no such hook, so the webhook dispatcher and
+ * the worker under Deno check, then connect by name.
  */
 
 /** Answers a host name with its addresses (all of them, IPv4 and IPv6). */
@@ -50,12 +52,16 @@ export function targetPolicyOf(config: {
   return { httpAllow, privateAllow };
 }
 
+/**
+ * The policy for input image URLs: https only, to public addresses, except hosts on KILN_INPUT_PRIVATE_ALLOW
+ * (comma-separated), which may be anywhere. The API checks at create and the worker before each connection.
+ */
+export function inputPolicyOf(privateAllow: string | undefined): TargetPolicy {
+  return { httpAllow: [], privateAllow: parseHostList(privateAllow) };
+}
+
 /** Checks `url` under `policy`, resolving its host with `resolver` unless it is an address already. */
-export async function checkWebhookTarget(
-  url: string,
-  resolver: HostResolver,
-  policy: TargetPolicy,
-): Promise<TargetCheck> {
+export async function checkUrlTarget(url: string, resolver: HostResolver, policy: TargetPolicy): Promise<TargetCheck> {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (!parsed) return { ok: false, reason: "not a valid URL" };
   const host = bareHost(parsed.hostname);

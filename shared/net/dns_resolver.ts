@@ -4,7 +4,7 @@
  * client answers instead. Asked afresh on every delivery, never cached here.
  */
 import { lookup } from "node:dns/promises";
-import type { HostResolver } from "./ssrf.ts";
+import type { HostResolver } from "./url_policy.ts";
 
 /** Answers of a failed DNS question, as opposed to a runtime that cannot ask. */
 const DNS_FAILURES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "ENODATA", "EAI_FAIL", "ESERVFAIL", "ETIMEOUT"]);

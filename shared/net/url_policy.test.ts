@@ -1,7 +1,7 @@
 /** The SSRF check's address rules, one address at a time, and its URL rules. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { blockedAddressReason, checkWebhookTarget, type HostResolver, parseHostList } from "./ssrf.ts";
+import { blockedAddressReason, checkUrlTarget, type HostResolver, parseHostList } from "./url_policy.ts";
 
 const nowhere: HostResolver = {
   resolve: async () => {
@@ -65,14 +65,14 @@ describe("addresses", () => {
 
 describe("URLs", () => {
   it("checks an address in the URL without resolving it, IPv6 brackets included", async () => {
-    assert.deepEqual(await checkWebhookTarget("https://[::1]:8443/x", nowhere, policy), {
+    assert.deepEqual(await checkUrlTarget("https://[::1]:8443/x", nowhere, policy), {
       ok: false,
       reason: "::1 is a loopback address; only public addresses are allowed",
     });
     // The URL parser normalizes decimal and hex forms of an address before the check sees them.
-    const decimal = await checkWebhookTarget("https://2130706433/x", nowhere, policy);
+    const decimal = await checkUrlTarget("https://2130706433/x", nowhere, policy);
     assert.equal(decimal.ok, false);
-    assert.deepEqual(await checkWebhookTarget("https://93.184.216.34/x", nowhere, policy), {
+    assert.deepEqual(await checkUrlTarget("https://93.184.216.34/x", nowhere, policy), {
       ok: true,
       addresses: ["93.184.216.34"],
     });
@@ -80,10 +80,10 @@ describe("URLs", () => {
 
   it("wants https, or http to an allowed host", async () => {
     const answers: HostResolver = { resolve: async () => ["93.184.216.34"] };
-    assert.equal((await checkWebhookTarget("ftp://example.com/x", answers, policy)).ok, false);
-    assert.equal((await checkWebhookTarget("http://example.com/x", answers, policy)).ok, false);
-    assert.equal((await checkWebhookTarget("https://example.com/x", answers, policy)).ok, true);
-    assert.equal((await checkWebhookTarget("not a url", answers, policy)).ok, false);
+    assert.equal((await checkUrlTarget("ftp://example.com/x", answers, policy)).ok, false);
+    assert.equal((await checkUrlTarget("http://example.com/x", answers, policy)).ok, false);
+    assert.equal((await checkUrlTarget("https://example.com/x", answers, policy)).ok, true);
+    assert.equal((await checkUrlTarget("not a url", answers, policy)).ok, false);
   });
 
   it("parses allow-lists", () => {
