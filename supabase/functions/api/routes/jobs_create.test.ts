@@ -128,7 +128,12 @@ describe("POST /v1/jobs", () => {
       "webhook_url_refused",
     );
     assert.match(String(http.details?.webhook), /plain http is allowed only for hosts on the allow-list/);
-    for (const webhook of ["https://127.0.0.1/h", "https://169.254.169.254/", "https://[::1]/h", "https://10.0.0.1/h"]) {
+    for (const webhook of [
+      "https://127.0.0.1/h",
+      "https://169.254.169.254/",
+      "https://[::1]/h",
+      "https://10.0.0.1/h",
+    ]) {
       const refusal = await refused(await call({ ...txt2img, webhook }), 422, "webhook_url_refused");
       assert.match(String(refusal.details?.webhook), /address; only public addresses are allowed/, webhook);
     }
@@ -161,7 +166,9 @@ describe("POST /v1/jobs", () => {
     }
     const unknown = await refused(await call("https://nowhere.kiln.test/a.png"), 422, "input_url_refused");
     assert.match(String(unknown.details?.["params.image"]), /does not resolve/);
-    const [{ n }] = await h.sql<{ n: number }[]>`select count(*)::int as n from public.jobs where owner_id = ${user.id}`;
+    const [{ n }] = await h.sql<
+      { n: number }[]
+    >`select count(*)::int as n from public.jobs where owner_id = ${user.id}`;
     assert.equal(n, 0, "nothing was queued or charged");
     assert.equal((await call("https://example.com/a.png")).status, 201);
   });
