@@ -5,6 +5,7 @@
  * that the token is unknown or revoked. Transient failures (network, 5xx, 429) are `retryable`.
  */
 import type { z } from "zod";
+import { safeText } from "../shared/text_safety.ts";
 import {
   type ClaimedJob,
   type ClaimRequest,
@@ -120,7 +121,8 @@ export class ProtocolClient {
       response = await this.fetchFn(this.base + path, {
         method: "POST",
         headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
+        // What ComfyUI said may hold text Postgres cannot store (a NUL): Kiln would refuse the report, so it is replaced.
+        body: JSON.stringify(body, (_key, value) => (typeof value === "string" ? safeText(value) : value)),
         signal,
       });
     } catch (error) {

@@ -173,6 +173,29 @@ describe("POST /v1/jobs", () => {
     assert.equal((await call("https://example.com/a.png")).status, 201);
   });
 
+  it("refuses text Postgres cannot store (NUL, unpaired surrogates) with 422 naming each field, and stores none", async () => {
+    const user = await h.user();
+    const post = (body: string) =>
+      h.call("POST", "/v1/jobs", { auth: user.token, body, headers: { "content-type": "application/json" } });
+    const cases: [string, string][] = [
+      [String.raw`{"type":"txt2img","params":{"prompt":"a\u0000b"}}`, "params.prompt"],
+      [String.raw`{"type":"txt2img","params":{"prompt":"ok"},"metadata":{"k":"a\u0000b"}}`, "metadata.k"],
+      [String.raw`{"type":"txt2img","params":{"prompt":"ok"},"metadata":{"k\u0000":"v"}}`, "metadata.k\u0000"],
+      [String.raw`{"type":"txt2img","params":{"prompt":"\ud800"}}`, "params.prompt"],
+      [String.raw`{"type":"txt2img","params":{"prompt":"ok","negative_prompt":"\udfff!"}}`, "params.negative_prompt"],
+    ];
+    for (const [body, path] of cases) {
+      const refusal = await refused(await post(body), 422, "validation_failed");
+      assert.ok(refusal.details?.[path], `${body} names ${path}`);
+    }
+    const fine = await post(String.raw`{"type":"txt2img","params":{"prompt":"kiln \ud83d\udd25 \\u0000 literal"}}`);
+    assert.equal(fine.status, 201);
+    const [{ n }] = await h.sql<
+      { n: number }[]
+    >`select count(*)::int as n from public.jobs where owner_id = ${user.id}`;
+    assert.equal(n, 1);
+  });
+
   it("replays an Idempotency-Key with the same body and refuses it with another (409)", async () => {
     const user = await h.user();
     const headers = { "idempotency-key": "order-1042" };
