@@ -4,9 +4,9 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { KilnError } from "../../../shared/errors.ts";
-import { errorResponse, fail, validationError } from "../_shared/http/errors.ts";
+import { bodyChecks } from "../_shared/http/body_checks.ts";
+import { errorResponse, validationError } from "../_shared/http/errors.ts";
 import { type CallerOf, requestContext } from "../_shared/http/request_context.ts";
 import type { ApiDeps } from "./deps.ts";
 import type { ApiApp, ApiEnv } from "./http/api_types.ts";
@@ -55,13 +55,10 @@ export function newApp(deps: ApiDeps): ApiApp {
     }),
   );
   app.use("*", ipRateLimit(deps.limiter, deps.config.KILN_RATE_LIMIT_IP_PER_MINUTE));
-  const limitBody = bodyLimit({
-    maxSize: deps.config.KILN_MAX_BODY_BYTES,
-    onError: () => fail("payload_too_large", `The body may be at most ${deps.config.KILN_MAX_BODY_BYTES} bytes.`),
-  });
   // Only where a handler reads a body: asking a request for its body stream makes @hono/node-server build a
   // whole Request, which cost GET /v1/jobs/:id 10% of its CPU under Node.
-  app.on(["POST", "PUT", "PATCH"], "*", limitBody);
+  const [limitBody, safeBodyText] = bodyChecks(deps.config.KILN_MAX_BODY_BYTES);
+  app.on(["POST", "PUT", "PATCH"], "*", limitBody, safeBodyText);
   app.onError((error, c) => errorResponse(c, error));
   app.notFound((c) =>
     errorResponse(c, new KilnError("not_found", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`)),

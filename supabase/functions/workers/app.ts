@@ -5,9 +5,9 @@
  * request id and the log line are the API's; the caller is a worker, authenticated by its token.
  */
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { KilnError } from "../../../shared/errors.ts";
-import { errorResponse, fail } from "../_shared/http/errors.ts";
+import { bodyChecks } from "../_shared/http/body_checks.ts";
+import { errorResponse } from "../_shared/http/errors.ts";
 import { requestContext } from "../_shared/http/request_context.ts";
 import { requireWorker } from "./auth/require_worker.ts";
 import type { WorkersDeps } from "./deps.ts";
@@ -24,13 +24,8 @@ export function newApp(deps: WorkersDeps): WorkersApp {
   const app: WorkersApp = new Hono<WorkersEnv>().basePath("/workers");
   const maxBytes = deps.config.KILN_MAX_BODY_BYTES;
   app.use("*", requestContext(maxBytes, deps.log, workerCaller));
-  app.post(
-    "*",
-    bodyLimit({
-      maxSize: maxBytes,
-      onError: () => fail("payload_too_large", `The body may be at most ${maxBytes} bytes.`),
-    }),
-  );
+  const [limitBody, safeBodyText] = bodyChecks(maxBytes);
+  app.post("*", limitBody, safeBodyText);
   app.use("/v1/*", requireWorker(deps.sql));
   app.onError((error, c) => errorResponse(c, error));
   app.notFound((c) =>

@@ -1,11 +1,9 @@
 /**
  * Every request: an id (the caller's x-request-id if sane, else a new one) echoed in `x-request-id`, a JSON
- * log line when it ends (never a secret or token), and, for bodies, the size limit (413), JSON only (415), and no
- * string Postgres cannot store (422 naming each field: NUL, unpaired surrogates).
+ * log line when it ends (never a secret or token), and, for bodies, the size limit (413) and JSON only (415).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { unsafeJsonText } from "../../../../shared/text_safety.ts";
-import { errorResponse, fail, validationError } from "./errors.ts";
+import { errorResponse, fail } from "./errors.ts";
 
 /** One structured log line; the default writes JSON to stdout. */
 export type LogLine = (entry: Record<string, unknown>) => void;
@@ -28,7 +26,7 @@ export function requestContext(maxBodyBytes: number, log: LogLine, callerOf: Cal
     c.header("x-request-id", requestId);
     const started = performance.now();
     try {
-      if (checkBody(c.req.raw, maxBodyBytes)) await checkBodyText(c);
+      checkBody(c.req.raw, maxBodyBytes);
       await next();
     } catch (error) {
       c.res = errorResponse(c, error);
@@ -45,19 +43,11 @@ export function requestContext(maxBodyBytes: number, log: LogLine, callerOf: Cal
   };
 }
 
-/** Refuses a body too large or not JSON; true when there is a JSON body to read. */
-function checkBody(request: Request, maxBodyBytes: number): boolean {
-  if (!["POST", "PUT", "PATCH"].includes(request.method)) return false;
+function checkBody(request: Request, maxBodyBytes: number): void {
+  if (!["POST", "PUT", "PATCH"].includes(request.method)) return;
   const length = Number(request.headers.get("content-length") ?? "0");
   if (length > maxBodyBytes)
     fail("payload_too_large", `The body may be at most ${maxBodyBytes} bytes.`, { limit: maxBodyBytes });
   const type = request.headers.get("content-type") ?? "";
   if (length > 0 && !/^application\/json\b/i.test(type)) fail("unsupported_media_type");
-  return /^application\/json\b/i.test(type);
-}
-
-/** Every string of the body, keys too, must be text Postgres can store. Hono keeps the text for the route's parser. */
-async function checkBodyText(c: Context): Promise<void> {
-  const problems = unsafeJsonText(await c.req.text());
-  if (problems.length > 0) throw validationError(problems);
 }
