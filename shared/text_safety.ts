@@ -6,6 +6,7 @@
  */
 
 /** A NUL, or a surrogate without its partner. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the NUL character is what this finds.
 const UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
@@ -34,7 +35,7 @@ export function unsafeText(value: unknown, limit = 20): TextProblem[] {
       const message = problemWith(node);
       if (message) problems.push({ path, message });
     } else if (Array.isArray(node)) {
-      node.forEach((item, index) => visit(item, [...path, index]));
+      for (const [index, item] of node.entries()) visit(item, [...path, index]);
     } else if (node !== null && typeof node === "object") {
       for (const [key, child] of Object.entries(node)) {
         const message = problemWith(key);
