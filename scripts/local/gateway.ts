@@ -12,6 +12,7 @@ import { mailboxApp } from "./auth/mailbox.ts";
 import type { ServedFunction } from "./functions.ts";
 import type { RealtimeServer } from "./realtime/realtime_server.ts";
 import { restApp } from "./rest/rest_app.ts";
+import { socketAddress } from "./socket_address.ts";
 import type { StackContext } from "./stack_context.ts";
 import { storageApp } from "./storage/storage_app.ts";
 
@@ -39,7 +40,10 @@ export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, function
     if (!fn) return c.json({ code: "NOT_FOUND", message: `Requested function ${name} was not found` }, 404);
     // Supabase's gateway strips /functions/v1: the function sees /<name>/…
     url.pathname = url.pathname.slice("/functions/v1".length);
-    return servedAsHosted(c.req.method, await fn.fetch(new Request(url, c.req.raw)));
+    const request = new Request(url, c.req.raw);
+    // As hosted Supabase's Cloudflare does: the address the connection came from, replacing what a client sent.
+    request.headers.set("cf-connecting-ip", socketAddress(c) ?? "127.0.0.1");
+    return servedAsHosted(c.req.method, await fn.fetch(request));
   });
   app.get("/", (c) => c.json({ name: "kiln local stack", url: ctx.publicUrl }));
   return app;

@@ -4,8 +4,8 @@
  * first, up to a bound, and read over HTTP at /mail/v1 by a developer, a browser or a test. They carry sign-in
  * links, so the catcher answers only clients on this machine, and the stack's log names a mail without its link.
  */
-import type { Context } from "hono";
 import { Hono } from "hono";
+import { socketAddress } from "../socket_address.ts";
 
 export interface Mail {
   id: string;
@@ -56,13 +56,7 @@ export class Mailbox {
   }
 }
 
-/** The node-server's socket address of the caller, when the request came through one. */
-function clientAddress(c: Context): string | undefined {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
-}
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+const LOOPBACK = /^(127\.|::1$)/;
 
 /**
  * /mail/v1: GET /messages (`?to=` one address), GET /messages/:id, DELETE /messages. A caller not on this machine
@@ -71,7 +65,7 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 export function mailboxApp(mailbox: Mailbox): Hono {
   const app = new Hono();
   app.use("*", async (c, next) => {
-    const address = clientAddress(c);
+    const address = socketAddress(c);
     if (address !== undefined && !LOOPBACK.test(address)) {
       return c.json({ error: "The local mail catcher answers only clients on this machine" }, 403);
     }

@@ -76,6 +76,22 @@ export const InputTargetEnv = {
   KILN_INPUT_PRIVATE_ALLOW: z.string().optional(),
 };
 
+/** Where the client's address comes from (_shared/http/client_ip.ts): rate limits and audit rows. */
+export const ClientIpEnv = {
+  /**
+   * The header a trusted proxy sets to the client's address (_shared/http/client_ip.ts): hosted Supabase's
+   * Cloudflare sets cf-connecting-ip. Never the first x-forwarded-for entry, which clients write.
+   */
+  KILN_CLIENT_IP_HEADER: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9-]+$/)
+    .default("cf-connecting-ip"),
+  /** With KILN_CLIENT_IP_HEADER=x-forwarded-for: how many trusted proxies append to it (the entry that far from the right). */
+  KILN_TRUSTED_PROXY_HOPS: positiveInt.default(1),
+};
+
 /** Parses a function's environment with `schema`, or throws one Error naming every bad variable. */
 export function parseFunctionEnv<S extends z.ZodType>(
   schema: S,

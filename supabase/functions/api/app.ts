@@ -54,7 +54,7 @@ export function newApp(deps: ApiDeps): ApiApp {
       maxAgeSeconds: 600,
     }),
   );
-  app.use("*", ipRateLimit(deps.limiter, deps.config.KILN_RATE_LIMIT_IP_PER_MINUTE));
+  app.use("*", ipRateLimit(deps.limiter, deps.config.KILN_RATE_LIMIT_IP_PER_MINUTE, deps.config));
   // Only where a handler reads a body: asking a request for its body stream makes @hono/node-server build a
   // whole Request, which cost GET /v1/jobs/:id 10% of its CPU under Node.
   const [limitBody, safeBodyText] = bodyChecks(deps.config.KILN_MAX_BODY_BYTES);

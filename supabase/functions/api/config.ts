@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import {
+  ClientIpEnv,
   csv,
   FunctionEnv,
   InputTargetEnv,
@@ -15,6 +16,7 @@ import {
 export const ApiConfigSchema = FunctionEnv.extend({
   ...WebhookTargetEnv,
   ...InputTargetEnv,
+  ...ClientIpEnv,
   /** Where the web dashboard lives (its API reference page, for GET /docs). */
   KILN_DASHBOARD_URL: z.url().optional(),
   /** Origins allowed by CORS, comma-separated; `*` allows any. */

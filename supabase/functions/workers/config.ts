@@ -3,9 +3,10 @@
  * what every function reads, and how long signed input URLs last.
  */
 import type { z } from "zod";
-import { FunctionEnv, parseFunctionEnv, positiveInt } from "../_shared/function_env.ts";
+import { ClientIpEnv, FunctionEnv, parseFunctionEnv, positiveInt } from "../_shared/function_env.ts";
 
 export const WorkersConfigSchema = FunctionEnv.extend({
+  ...ClientIpEnv,
   /** Signed download URLs of a claimed job's input images last this long (s). */
   KILN_INPUT_URL_EXPIRY_SECONDS: positiveInt.default(3600),
 });

@@ -5,7 +5,7 @@
  * Each limited response carries RateLimit-Limit/-Remaining/-Reset of the tightest budget; a 429 adds Retry-After.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { clientIp } from "../../_shared/http/client_ip.ts";
+import { type ClientIpSource, clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { ApiEnv } from "../http/api_types.ts";
@@ -30,10 +30,14 @@ const shown = new WeakMap<Context<ApiEnv>, LimitResult>();
  * Middleware: counts the request against its client IP's budget (`ip:<address>`). Calls with no forwarded
  * address (direct calls on the local stack) share the budget `ip:unknown`.
  */
-export function ipRateLimit(limiter: RateLimiter, perMinute: number): MiddlewareHandler<ApiEnv> {
+export function ipRateLimit(
+  limiter: RateLimiter,
+  perMinute: number,
+  source: ClientIpSource,
+): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     if (c.req.method !== "OPTIONS")
-      await spend(c, limiter, `ip:${clientIp(c.req.raw.headers) ?? "unknown"}`, perMinute, "ip");
+      await spend(c, limiter, `ip:${clientIp(c.req.raw.headers, source) ?? "unknown"}`, perMinute, "ip");
     await next();
   };
 }

@@ -49,7 +49,7 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
   });
 
   it("counts every request per client IP, before authentication, with headers on each response", async () => {
-    const headers = { "x-forwarded-for": `${freshIp()}, 10.0.0.1` };
+    const headers = { "cf-connecting-ip": freshIp() };
     for (let i = 0; i < 8; i++) {
       const res = await app.call("GET", "/health", { headers });
       assert.equal(res.status, 200);
@@ -63,7 +63,7 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     assert.equal(body.error.details.budget, "ip");
     assert.equal(refused.headers.get("retry-after"), String(body.error.details.reset));
     assertLimitHeaders(refused, 8, 0);
-    const other = await app.call("GET", "/health", { headers: { "x-forwarded-for": freshIp() } });
+    const other = await app.call("GET", "/health", { headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(other.status, 200, "another address has a budget of its own");
   });
 
@@ -72,17 +72,17 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     const key = await harness.apiKey(user, ["account:read"]);
     for (let i = 0; i < 5; i++) {
       // A fresh address each time: only the principal's budget runs low.
-      const res = await app.call("GET", "/v1/me", { auth: key, headers: { "x-forwarded-for": freshIp() } });
+      const res = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
       assert.equal(res.status, 200);
       assertLimitHeaders(res, 5, 4 - i);
     }
-    const refused = await app.call("GET", "/v1/me", { auth: key, headers: { "x-forwarded-for": freshIp() } });
+    const refused = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(refused.status, 429);
     const body = (await refused.json()) as { error: { code: string; details: { limit: number; budget: string } } };
     assert.equal(body.error.details.limit, 5);
     assert.equal(body.error.details.budget, "read");
     assert.ok(Number(refused.headers.get("retry-after")) >= 1);
-    const jwt = await app.call("GET", "/v1/me", { auth: user.token, headers: { "x-forwarded-for": freshIp() } });
+    const jwt = await app.call("GET", "/v1/me", { auth: user.token, headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(jwt.status, 200, "the user's own token is another principal than their key");
   });
 
@@ -90,7 +90,7 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     const user = await harness.user();
     const key = await harness.apiKey(user, ["jobs:write", "jobs:read", "account:read"]);
     const create = () =>
-      app.call("POST", "/v1/jobs", { auth: key, body: txt2img, headers: { "x-forwarded-for": freshIp() } });
+      app.call("POST", "/v1/jobs", { auth: key, body: txt2img, headers: { "cf-connecting-ip": freshIp() } });
     for (let i = 0; i < 2; i++) {
       const res = await create();
       assert.equal(res.status, 201, await res.clone().text());
@@ -99,25 +99,41 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     const refused = await create();
     assert.equal(refused.status, 429);
     assert.equal(((await refused.json()) as { error: { details: { budget: string } } }).error.details.budget, "create");
-    const read = await app.call("GET", "/v1/me", { auth: key, headers: { "x-forwarded-for": freshIp() } });
+    const read = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(read.status, 200, "reads have their own budget");
   });
 
   it("lets a key's own rate_limit_per_minute replace the defaults", async () => {
     const user = await harness.user();
     const key = await harness.apiKey(user, ["account:read"], { ratePerMinute: 1 });
-    const first = await app.call("GET", "/v1/me", { auth: key, headers: { "x-forwarded-for": freshIp() } });
+    const first = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(first.status, 200);
     assertLimitHeaders(first, 1, 0);
-    const second = await app.call("GET", "/v1/me", { auth: key, headers: { "x-forwarded-for": freshIp() } });
+    const second = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(second.status, 429);
+  });
+
+  it("keys on the trusted header only: rotating x-forwarded-for or x-real-ip does not buy a new budget", async () => {
+    const ip = freshIp();
+    for (let i = 0; i < 8; i++) {
+      const forged = {
+        "cf-connecting-ip": ip,
+        "x-forwarded-for": `${freshIp()}, ${freshIp()}`,
+        "x-real-ip": freshIp(),
+      };
+      assert.equal((await app.call("GET", "/health", { headers: forged })).status, 200);
+    }
+    const refused = await app.call("GET", "/health", {
+      headers: { "cf-connecting-ip": ip, "x-forwarded-for": freshIp() },
+    });
+    assert.equal(refused.status, 429);
   });
 
   it("counts a request whose credentials are refused against the address only", async () => {
     const ip = freshIp();
     const res = await app.call("GET", "/v1/me", {
       auth: `kiln_sk_${randomUUID()}`,
-      headers: { "x-forwarded-for": ip },
+      headers: { "cf-connecting-ip": ip },
     });
     assert.equal(res.status, 401);
     assertLimitHeaders(res, 8, 7);

@@ -17,6 +17,23 @@ async function me(init: { auth?: string; headers?: Record<string, string> }) {
 }
 
 describe("GET /v1/me", () => {
+  it("shows the address the gateway saw, whatever forwarding headers the client forges", async () => {
+    const user = await h.user();
+    const forged = await me({
+      auth: user.token,
+      headers: {
+        "cf-connecting-ip": "203.0.113.9",
+        "x-forwarded-for": "198.51.100.7, 10.0.0.1",
+        "x-real-ip": "1.2.3.4",
+      },
+    });
+    assert.equal(
+      forged.client_ip,
+      "127.0.0.1",
+      "the local gateway replaces cf-connecting-ip, as hosted Cloudflare does",
+    );
+  });
+
   it("describes a signed-in user", async () => {
     const user = await h.user();
     const body = await me({ auth: user.token });
@@ -28,6 +45,7 @@ describe("GET /v1/me", () => {
       limits: { max_active_jobs: body.limits.max_active_jobs, rate_limit_per_minute: null },
       usage_this_month: { jobs: 0, credits_spent: 0 },
       principal: { kind: "user", api_key_id: null, scopes: [...SCOPES] },
+      client_ip: "127.0.0.1",
     });
     assert.ok(Number.isInteger(body.limits.max_active_jobs) && body.limits.max_active_jobs > 0);
   });

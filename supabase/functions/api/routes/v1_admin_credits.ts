@@ -32,7 +32,7 @@ export function registerAdminCredits(app: ApiApp, deps: ApiDeps): void {
     const principal = c.get("principal");
     const body = c.req.valid("json");
     const sql = deps.sql;
-    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "credits.granted",
       targetType: "profile",
       source: "g",

@@ -46,7 +46,7 @@ export function registerAdminSettingsUpdate(app: ApiApp, deps: ApiDeps): void {
       ]),
     );
     const sql = deps.sql;
-    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "settings.updated",
       targetType: "settings",
       source: "s",

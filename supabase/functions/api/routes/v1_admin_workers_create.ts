@@ -34,7 +34,7 @@ export function registerAdminWorkersCreate(app: ApiApp, deps: ApiDeps): void {
     const body = c.req.valid("json");
     const sql = deps.sql;
     const { token, prefix, hash } = newWorkerToken();
-    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "worker.created",
       targetType: "worker",
       source: "w",

@@ -36,7 +36,7 @@ export function registerAdminWorkersDelete(app: ApiApp, deps: ApiDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const sql = deps.sql;
-    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers, deps.config)), {
       action: "worker.revoked",
       targetType: "worker",
       source: "revoked",

@@ -28,7 +28,7 @@ export function registerAdminWorkflowsCreate(app: ApiApp, deps: ApiDeps): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
     const sql = deps.sql;
-    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers, deps.config)), {
       action: "workflow.created",
       targetType: "workflow",
       source: "w",

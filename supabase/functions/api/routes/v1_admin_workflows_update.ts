@@ -48,7 +48,7 @@ export function registerAdminWorkflowsUpdate(app: ApiApp, deps: ApiDeps): void {
         : sql`${sql(column)} = ${value as string}`,
     );
     const assignments = sets.reduce((all, set) => sql`${all}, ${set}`);
-    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(sql, auditActor(c.get("principal"), clientIp(c.req.raw.headers, deps.config)), {
       action: "workflow.updated",
       targetType: "workflow",
       source: "w",

@@ -41,7 +41,7 @@ export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
         ? new Date(Date.now() + body.expires_in_days * DAY_MS)
         : null;
     const { key, prefix, hash } = newApiKey();
-    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "key.created",
       targetType: "api_key",
       source: "k",

@@ -34,7 +34,7 @@ export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
     const { id } = c.req.valid("param");
     const changes = c.req.valid("json");
     if (changes.scopes) assertCanGrant(principal, changes.scopes);
-    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "key.updated",
       targetType: "api_key",
       source: "k",

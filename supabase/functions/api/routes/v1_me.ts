@@ -1,5 +1,6 @@
 /** GET /v1/me: the caller's profile, credits, limits and usage this month. */
 import { z } from "@hono/zod-openapi";
+import { clientIp } from "../../_shared/http/client_ip.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { callerRoute } from "../http/caller_route.ts";
@@ -16,6 +17,10 @@ const Me = z
       kind: z.enum(["user", "api_key"]),
       api_key_id: z.uuid().nullable(),
       scopes: z.array(z.string()),
+    }),
+    client_ip: z.string().nullable().openapi({
+      description:
+        "The address Kiln's IP rate limit and audit log see for this request (from KILN_CLIENT_IP_HEADER); null when the trusted header is missing.",
     }),
   })
   .openapi("Me");
@@ -65,6 +70,7 @@ export function registerMe(app: ApiApp, deps: ApiDeps): void {
         limits: { max_active_jobs: row.max_active_jobs, rate_limit_per_minute: p.rateLimitPerMinute ?? null },
         usage_this_month: { jobs: row.jobs, credits_spent: row.spent },
         principal: { kind: p.kind, api_key_id: p.apiKeyId ?? null, scopes: [...p.scopes] },
+        client_ip: clientIp(c.req.raw.headers, deps.config),
       },
       200,
     );

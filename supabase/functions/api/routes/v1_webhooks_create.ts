@@ -41,7 +41,7 @@ export function registerWebhooksCreate(app: ApiApp, deps: ApiDeps): void {
     const body = c.req.valid("json");
     await assertWebhookTarget(deps, body.url);
     const events = body.events ?? ["*"];
-    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "webhook.created",
       targetType: "webhook_endpoint",
       source: "w",

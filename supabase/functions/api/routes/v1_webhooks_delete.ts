@@ -28,7 +28,7 @@ export function registerWebhooksDelete(app: ApiApp, deps: ApiDeps): void {
   app.openapi(route, async (c) => {
     const principal = c.get("principal");
     const { id } = c.req.valid("param");
-    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+    const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "webhook.deleted",
       targetType: "webhook_endpoint",
       source: "w",

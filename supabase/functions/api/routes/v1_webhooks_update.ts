@@ -61,7 +61,7 @@ export function registerWebhooksUpdate(app: ApiApp, deps: ApiDeps): void {
       if (enabled === false && found.enabled) {
         await sql`select kiln.disable_webhook_endpoint(${id}, 'disabled by its owner')`;
       }
-      const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers)), {
+      const audit = auditInsert(sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
         action: "webhook.updated",
         targetType: "webhook_endpoint",
         source: "w",

@@ -83,7 +83,10 @@ export async function auditedChange<Row extends postgres.Row>(
   change: postgres.PendingQuery<postgres.Row[]>,
 ): Promise<Row | undefined> {
   const principal = c.get("principal");
-  const insert = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers)), { ...audit, source: "x" });
+  const insert = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
+    ...audit,
+    source: "x",
+  });
   const [row] = await deps.sql<Row[]>`with x as (${change}), a as (${insert}) select * from x`;
   return row;
 }

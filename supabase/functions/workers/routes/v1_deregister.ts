@@ -22,7 +22,7 @@ export function registerDeregister(app: WorkersApp, deps: WorkersDeps): void {
     const sql = deps.sql;
     const audit = auditInsert(
       sql,
-      { kind: "worker", id: worker.id, ip: clientIp(c.req.raw.headers) },
+      { kind: "worker", id: worker.id, ip: clientIp(c.req.raw.headers, deps.config) },
       { action: "worker.deregistered", targetType: "worker", source: "w" },
     );
     const [row] = await sql<{ id: string; running_jobs: number }[]>`

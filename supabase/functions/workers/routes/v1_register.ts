@@ -29,7 +29,7 @@ export function registerRegister(app: WorkersApp, deps: WorkersDeps): void {
     const versions = [...new Set(body.comfyui.flatMap((i) => (i.comfyui_version ? [i.comfyui_version] : [])))];
     const audit = auditInsert(
       sql,
-      { kind: "worker", id: worker.id, ip: clientIp(c.req.raw.headers) },
+      { kind: "worker", id: worker.id, ip: clientIp(c.req.raw.headers, deps.config) },
       {
         action: "worker.registered",
         targetType: "worker",
