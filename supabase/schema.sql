@@ -512,6 +512,10 @@ declare
   v_error jsonb := jsonb_build_object('code', 'worker_error', 'message', 'the worker reported a failure', 'retryable', false)
                    || coalesce(p_error, '{}') || jsonb_build_object('attempt', v_job.attempts);
 begin
+  if v_error ->> 'code' = 'worker_shutdown' then
+    update public.jobs j set attempts = j.attempts - 1 where j.id = p_job_id returning * into v_job;
+    return kiln.job_summary(kiln.retry_or_fail(v_job, v_error || '{"retryable": true}', interval '0', 'handed_back'));
+  end if;
   return kiln.job_summary(kiln.retry_or_fail(v_job, v_error, kiln.retry_delay(v_job.attempts), 'retry'));
 end $$;
 

@@ -85,22 +85,28 @@ describe("a worker's end", { timeout: 40_000 }, () => {
     await stack.h.call("POST", `/v1/jobs/${later}/cancel`, { auth: stack.user.token });
   });
 
-  test("stop() with a prompt that outlasts the grace period: interrupted and handed back as worker_shutdown", async () => {
+  test("stop() with a prompt that outlasts the grace period: interrupted and handed back, the attempt not counted", async () => {
     const sim = await stack.sim();
     const w = await stack.startWorker([sim], { graceMs: 300 });
     const id = await stack.createJob({
       type: "txt2img",
       params: { prompt: "forever [sim:stall]", width: 64, height: 64 },
     });
+    // The job's last attempt: a hand-back used to fail it for good.
+    await stack.h.sql`update public.jobs set max_attempts = 1 where id = ${id}`;
     await stack.waitFor(id, (j) => j.status === "running" && j.phase === "executing");
     await w.worker.stop();
     assert.equal(w.worker.ended.get(id), "handed_back");
     assert.equal(sim.interrupts.length, 1, "the prompt was interrupted");
     const [event] = await stack.h.sql<{ data: { error: { code: string; retryable: boolean } } }[]>`
-      select data from public.job_events where job_id = ${id} and type = 'job.queued' and data->>'reason' = 'retry'`;
+      select data from public.job_events where job_id = ${id} and type = 'job.queued' and data->>'reason' = 'handed_back'`;
     assert.equal(event?.data.error.code, "worker_shutdown");
     assert.equal(event?.data.error.retryable, true);
     assert.equal((await stack.job(id)).status, "queued");
+    const [row] = await stack.h.sql<{ attempts: number; run_after: Date }[]>`
+      select attempts, run_after from public.jobs where id = ${id}`;
+    assert.equal(row.attempts, 0, "the handed-back attempt is not counted");
+    assert.ok(row.run_after.getTime() <= Date.now() + 1000, "queued again at once");
     assert.equal(await draining(w), true);
     await stack.h.call("POST", `/v1/jobs/${id}/cancel`, { auth: stack.user.token });
   });
