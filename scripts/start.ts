@@ -5,10 +5,12 @@
  * Beside it runs the demo (scripts/local/demo.ts): the ComfyUI simulator (or COMFYUI_URL / --comfyui), a worker,
  * and one job submitted through the command-line client's core, so the whole path is seen working at once.
  */
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { submitAndWait } from "./cli/submit_job.ts";
 import { DatabaseNewerThanCodeError } from "./db/migrate.ts";
+import { DATA_DIR_LOCK, DataDirLockedError, lockDataDir } from "./local/data_dir_lock.ts";
 import { DEMO_EMAIL, DEMO_PASSWORD, type Demo, demoAccessToken, startDemo } from "./local/demo.ts";
 import { type Stack, startStack } from "./local/stack.ts";
 
@@ -34,9 +36,20 @@ if (values.help) {
 const port = Number(values.port);
 const databaseUrl = values.db ?? process.env.DATABASE_URL;
 const dataDir = values.data as string;
+let releaseDataDir: () => Promise<void>;
+try {
+  releaseDataDir = await lockDataDir(dataDir);
+} catch (error) {
+  if (!(error instanceof DataDirLockedError)) throw error;
+  console.error(`Kiln could not start: ${error.message}`);
+  process.exit(2);
+}
 if (values.reset) {
-  await rm(dataDir, { recursive: true, force: true });
-  console.log(`Reset: removed ${dataDir}/`);
+  // Everything but the lock this start holds.
+  for (const entry of await readdir(dataDir)) {
+    if (entry !== DATA_DIR_LOCK) await rm(join(dataDir, entry), { recursive: true, force: true });
+  }
+  console.log(`Reset: emptied ${dataDir}/`);
 }
 
 let stack: Stack;
@@ -45,6 +58,7 @@ try {
 } catch (error) {
   const message = error instanceof DatabaseNewerThanCodeError || error instanceof Error ? error.message : String(error);
   console.error(`Kiln could not start: ${message}`);
+  await releaseDataDir();
   process.exit(2);
 }
 
@@ -113,6 +127,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     console.log("\nStopping Kiln…");
     (demo?.stop() ?? Promise.resolve())
       .then(() => stack.stop())
+      .then(() => releaseDataDir())
       .then(
         () => process.exit(0),
         (error) => {
