@@ -4,7 +4,8 @@
  */
 
 export const ERROR_CODES = {
-  // 400–415: the request itself.
+  // 400–431: the request itself.
+  malformed_request: { status: 400, message: "The request is not valid HTTP." },
   invalid_json: { status: 400, message: "The body is not valid JSON." },
   missing_credentials: {
     status: 401,
@@ -29,6 +30,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, message: "That conflicts with something that exists." },
   payload_too_large: { status: 413, message: "The body is larger than allowed." },
   unsupported_media_type: { status: 415, message: "Send the body as application/json." },
+  headers_too_large: { status: 431, message: "The request's headers are larger than allowed." },
   validation_failed: { status: 422, message: "The request is not valid; see details for each field." },
   invalid_request: { status: 422, message: "The request is not valid." },
   webhook_url_refused: {

@@ -10,6 +10,7 @@ import { cors } from "hono/cors";
 import { authApp } from "./auth/auth_app.ts";
 import { mailboxApp } from "./auth/mailbox.ts";
 import type { ServedFunction } from "./functions.ts";
+import { answerClientError, closingIfBodyUnread } from "./http_refusals.ts";
 import type { RealtimeServer } from "./realtime/realtime_server.ts";
 import { restApp } from "./rest/rest_app.ts";
 import { socketAddress } from "./socket_address.ts";
@@ -68,11 +69,13 @@ export function listenGateway(
   realtime: () => RealtimeServer | undefined,
 ): Promise<Server> {
   // The node-server's env (the socket) goes to the app: the mail catcher answers only loopback callers.
-  const listener = getRequestListener((request, env) => {
+  const listener = getRequestListener(async (request, env) => {
     const app = handler();
-    return app ? app.fetch(request, env) : new Response("starting", { status: 503 });
+    if (!app) return new Response("starting", { status: 503 });
+    return closingIfBodyUnread(env.incoming, await app.fetch(request, env));
   });
   const server = createServer(listener);
+  server.on("clientError", answerClientError);
   server.on("upgrade", (request, socket, head) => {
     const rt = realtime();
     if (rt && request.url?.startsWith("/realtime/v1/websocket")) rt.handleUpgrade(request, socket, head);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { denoBinary } from "../../../scripts/deno_binaries.ts";
 import { LOCAL_JWT_SECRET } from "../../../scripts/local/jwt_keys.ts";
 import { type DenoApi, startDenoApi } from "../../../scripts/testing/deno_function.ts";
+import { socketErrorsAfterRefusals } from "../../../scripts/testing/keep_alive_refusals.ts";
 import { type ApiHarness, startApiHarness } from "./testing/api_harness.ts";
 
 describe("the api function under Deno", { timeout: 180_000 }, () => {
@@ -55,6 +56,11 @@ describe("the api function under Deno", { timeout: 180_000 }, () => {
     assert.equal(job.status, 201, await job.clone().text());
     const refused = await fetch(`${deno.url}/api/v1/me`);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, "missing_credentials");
+  });
+
+  it("refuses a body over the limit in the envelope, and a keep-alive client loses no request over it", async () => {
+    const errors = await socketErrorsAfterRefusals(`${deno.url}/api/v1/jobs`, `${deno.url}/api/health`, 20);
+    assert.equal(errors, 0);
   });
 
   it("serves the OpenAPI document", async () => {

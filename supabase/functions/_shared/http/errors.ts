@@ -33,6 +33,9 @@ export function errorResponse(c: Context, error: unknown): Response {
       request_id: c.get("requestId") ?? "",
     },
   };
+  // A body refused before it was read: the client must not send the next request on this connection, whose
+  // unread rest the server would otherwise take for it (or drop the socket over).
+  if (kiln.code === "payload_too_large") c.header("connection", "close");
   return c.json(body, kiln.status as 400);
 }
 

@@ -17,7 +17,14 @@ import type { ApiDocument } from "./document.ts";
  * Codes the public API never answers: the worker protocol's (the workers function answers those), and
  * invalid_request, which kiln.create_job raises (KL012) only for a negative cost, which the API never computes.
  */
-const NOT_ANSWERED_BY_API: ErrorCode[] = ["worker_unauthorized", "lease_lost", "invalid_request"];
+/** Codes other parts answer: the worker protocol, and the HTTP parser in front of the app (the gateway). */
+const NOT_ANSWERED_BY_API: ErrorCode[] = [
+  "worker_unauthorized",
+  "lease_lost",
+  "invalid_request",
+  "malformed_request",
+  "headers_too_large",
+];
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
 describe("the OpenAPI document and the reference page", () => {
