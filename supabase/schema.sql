@@ -1620,8 +1620,12 @@ CREATE TABLE public.profiles (
     max_active_jobs integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    rate_limit_read_per_minute integer,
+    rate_limit_create_per_minute integer,
     CONSTRAINT profiles_credits_check CHECK ((credits >= 0)),
-    CONSTRAINT profiles_max_active_jobs_check CHECK ((max_active_jobs >= 0))
+    CONSTRAINT profiles_max_active_jobs_check CHECK ((max_active_jobs >= 0)),
+    CONSTRAINT profiles_rate_limit_create_per_minute_check CHECK (((rate_limit_create_per_minute >= 1) AND (rate_limit_create_per_minute <= 1000000))),
+    CONSTRAINT profiles_rate_limit_read_per_minute_check CHECK (((rate_limit_read_per_minute >= 1) AND (rate_limit_read_per_minute <= 1000000)))
 );
 
 --

@@ -25,7 +25,11 @@ const RatePerMinute = z
   .int(rateMessage)
   .min(1, rateMessage)
   .max(100_000, rateMessage)
-  .openapi({ description: "Requests per minute for this key; the deployment's default when absent.", example: 120 });
+  .openapi({
+    description:
+      "Requests per minute for this key, at most its account's budget: a key's limit can only lower what the account allows. The account's budget when absent.",
+    example: 120,
+  });
 
 export const ApiKey = z
   .object({
@@ -36,6 +40,13 @@ export const ApiKey = z
       .openapi({ description: "The public start of the key, to recognize it by.", example: "kiln_sk_AbC123dEf456" }),
     scopes: z.array(Scope),
     rate_limit_per_minute: z.number().int().nullable(),
+    effective_rate_limit_per_minute: z.object({ read: z.number().int(), create: z.number().int() }).openapi({
+      description: "What the key may spend per minute of each budget: its own limit, clamped to its account's.",
+    }),
+    rate_limit_clamped: z.boolean().openapi({
+      description:
+        "true when the key's own limit is above its account's budget (an administrator lowered it): the account's applies.",
+    }),
     expires_at: z.iso.datetime().nullable(),
     revoked_at: z.iso.datetime().nullable(),
     last_used_at: z.iso.datetime().nullable().openapi({ description: "Updated at most once a minute." }),
@@ -88,7 +99,7 @@ export const ApiKeyUpdateBody = strictObject(
     scopes: KeyScopes.optional(),
     rate_limit_per_minute: RatePerMinute.nullable()
       .optional()
-      .openapi({ description: "Requests per minute for this key; null restores the deployment's default." }),
+      .openapi({ description: "Requests per minute for this key; null: the account's budget." }),
   },
   "the body",
 )

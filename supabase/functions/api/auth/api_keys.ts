@@ -7,7 +7,7 @@ import { sha256Hex } from "../../../../shared/sha256_hex.ts";
 import { credentialPrefix, newCredential, timingSafeEqualHex } from "../../_shared/auth/credentials.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import type { ApiKeyCache } from "./api_key_cache.ts";
-import type { Principal, Scope } from "./principal.ts";
+import { accountRateLimitsOf, type Principal, type Scope } from "./principal.ts";
 
 export const API_KEY_PREFIX = "kiln_sk_";
 
@@ -29,6 +29,8 @@ export interface KeyRow {
   secret_hash: string;
   scopes: Scope[];
   rate_limit_per_minute: number | null;
+  rate_limit_read_per_minute: number | null;
+  rate_limit_create_per_minute: number | null;
   expires_at: Date | null;
   revoked_at: Date | null;
   last_used_at: Date | null;
@@ -52,7 +54,7 @@ export async function authenticateApiKey(sql: postgres.Sql, cache: ApiKeyCache, 
   if (!row) {
     [row] = await sql<KeyRow[]>`
       select k.id, k.owner_id, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.expires_at, k.revoked_at,
-             k.last_used_at, p.role
+             k.last_used_at, p.role, p.rate_limit_read_per_minute, p.rate_limit_create_per_minute
         from public.api_keys k join public.profiles p on p.id = k.owner_id
        where k.prefix = ${prefix}`;
     if (row) cache.set(prefix, row);
@@ -71,5 +73,6 @@ export async function authenticateApiKey(sql: postgres.Sql, cache: ApiKeyCache, 
     scopes: row.scopes,
     apiKeyId: row.id,
     rateLimitPerMinute: row.rate_limit_per_minute ?? undefined,
+    accountRateLimits: accountRateLimitsOf(row),
   };
 }

@@ -10,7 +10,7 @@ import type { ApiEnv } from "../http/api_types.ts";
 import { limitPrincipal, type PrincipalRateLimits, type RateBudget } from "../rate_limit/rate_limit.ts";
 import type { ApiKeyCache } from "./api_key_cache.ts";
 import { authenticateApiKey, isApiKey } from "./api_keys.ts";
-import { type Principal, SCOPES, type Scope } from "./principal.ts";
+import { accountRateLimitsOf, type Principal, SCOPES, type Scope } from "./principal.ts";
 
 export interface Authenticator {
   sql: postgres.Sql;
@@ -36,10 +36,19 @@ export async function authenticate(auth: Authenticator, headers: Headers): Promi
   if (apiKey) return authenticateApiKey(auth.sql, auth.keyCache, apiKey);
   if (!bearer) fail("missing_credentials");
   const claims = await auth.verifyJwt(bearer);
-  const [profile] = await auth.sql<{ role: "user" | "admin" }[]>`
-    select role from public.profiles where id = ${claims.sub as string}`;
+  const [profile] = await auth.sql<
+    { role: "user" | "admin"; rate_limit_read_per_minute: number | null; rate_limit_create_per_minute: number | null }[]
+  >`
+    select role, rate_limit_read_per_minute, rate_limit_create_per_minute
+      from public.profiles where id = ${claims.sub as string}`;
   if (!profile) fail("invalid_token", "No account exists for this access token's user.");
-  return { kind: "user", userId: claims.sub as string, role: profile.role, scopes: SCOPES };
+  return {
+    kind: "user",
+    userId: claims.sub as string,
+    role: profile.role,
+    scopes: SCOPES,
+    accountRateLimits: accountRateLimitsOf(profile),
+  };
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
  * Rate-limit middleware. Every request is counted per client IP before authentication; every authenticated
- * request is also counted per principal (API key, or user for a JWT) in one of two budgets: `create` (job
- * creation) or `read` (everything else). A key's own `rate_limit_per_minute` replaces the defaults.
+ * request is also counted against its account's budget, one of two: `create` (job creation) or `read` (everything
+ * else), shared by the account's sessions and all its keys (an admin may set an account's own; else the defaults).
+ * A key with its own `rate_limit_per_minute` is also counted on its own, at that limit: it can only lower what the
+ * account allows, never raise it.
  * Each limited response carries RateLimit-Limit/-Remaining/-Reset of the tightest budget; a 429 adds Retry-After.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { type ClientIpSource, clientIp } from "../../_shared/http/client_ip.ts";
 import { fail } from "../../_shared/http/errors.ts";
-import type { Principal } from "../auth/principal.ts";
+import type { AccountRateLimits, Principal } from "../auth/principal.ts";
 import type { ApiEnv } from "../http/api_types.ts";
 import type { LimitResult, RateLimiter } from "./rate_limiter.ts";
 
@@ -42,25 +44,42 @@ export function ipRateLimit(
   };
 }
 
-/** The default per-minute limit of `budget`, for principals without a limit of their own. */
-export function defaultLimit(limits: PrincipalRateLimits, budget: RateBudget): number {
-  return budget === "create" ? limits.createPerMinute : limits.readPerMinute;
+/** The account's per-minute limit of `budget`: its own (set by an admin), else the deployment's default. */
+export function accountLimit(limits: PrincipalRateLimits, account: AccountRateLimits, budget: RateBudget): number {
+  return account[budget] ?? (budget === "create" ? limits.createPerMinute : limits.readPerMinute);
 }
 
-/** Counts an authenticated request against the principal's `budget`; throws rate_limited when it is spent. */
+/** The account's per-minute limit of each budget. */
+export function accountBudgets(limits: PrincipalRateLimits, account: AccountRateLimits): Record<RateBudget, number> {
+  return { read: accountLimit(limits, account, "read"), create: accountLimit(limits, account, "create") };
+}
+
+/** What a key may spend per minute of `budget`: its own limit, clamped to the account's. */
+export function keyLimit(keyPerMinute: number | undefined, account: number): number {
+  return Math.min(keyPerMinute ?? account, account);
+}
+
+/**
+ * Counts an authenticated request against its key's own limit (when it has one below the account's), then the
+ * account's `budget`; throws rate_limited when either is spent. The key comes first, so a key out of requests
+ * does not spend its account's.
+ */
 export async function limitPrincipal(
   c: Context<ApiEnv>,
   limits: PrincipalRateLimits,
   principal: Principal,
   budget: RateBudget,
 ): Promise<void> {
-  const who = principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.userId}`;
-  const result = await limits.limiter.limit(
-    `${who}:${budget}`,
-    principal.rateLimitPerMinute ?? defaultLimit(limits, budget),
-    WINDOW_SECONDS,
-  );
-  applyLimit(c, result, budget);
+  const account = accountLimit(limits, principal.accountRateLimits, budget);
+  if (principal.apiKeyId && principal.rateLimitPerMinute !== undefined && principal.rateLimitPerMinute < account) {
+    const own = await limits.limiter.limit(
+      `key:${principal.apiKeyId}:${budget}`,
+      principal.rateLimitPerMinute,
+      WINDOW_SECONDS,
+    );
+    applyLimit(c, own, budget);
+  }
+  applyLimit(c, await limits.limiter.limit(`account:${principal.userId}:${budget}`, account, WINDOW_SECONDS), budget);
 }
 
 async function spend(

@@ -67,11 +67,11 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     assert.equal(other.status, 200, "another address has a budget of its own");
   });
 
-  it("spends the read budget per principal, showing the tightest budget's headers", async () => {
+  it("spends the account's read budget, shared by its keys and sessions, showing the tightest budget's headers", async () => {
     const user = await harness.user();
     const key = await harness.apiKey(user, ["account:read"]);
     for (let i = 0; i < 5; i++) {
-      // A fresh address each time: only the principal's budget runs low.
+      // A fresh address each time: only the account's budget runs low.
       const res = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
       assert.equal(res.status, 200);
       assertLimitHeaders(res, 5, 4 - i);
@@ -83,7 +83,16 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     assert.equal(body.error.details.budget, "read");
     assert.ok(Number(refused.headers.get("retry-after")) >= 1);
     const jwt = await app.call("GET", "/v1/me", { auth: user.token, headers: { "cf-connecting-ip": freshIp() } });
-    assert.equal(jwt.status, 200, "the user's own token is another principal than their key");
+    assert.equal(jwt.status, 429, "the user's own session spends the same account budget");
+    const second = await harness.apiKey(user, ["account:read"]);
+    const more = await app.call("GET", "/v1/me", { auth: second, headers: { "cf-connecting-ip": freshIp() } });
+    assert.equal(more.status, 429, "a second key buys no more requests");
+    const other = await harness.user();
+    const elsewhere = await app.call("GET", "/v1/me", {
+      auth: other.token,
+      headers: { "cf-connecting-ip": freshIp() },
+    });
+    assert.equal(elsewhere.status, 200, "another account has a budget of its own");
   });
 
   it("keeps job creation in a budget of its own, apart from reads", async () => {
@@ -103,7 +112,7 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     assert.equal(read.status, 200, "reads have their own budget");
   });
 
-  it("lets a key's own rate_limit_per_minute replace the defaults", async () => {
+  it("lets a key's own rate_limit_per_minute lower its account's budget, and never raise it", async () => {
     const user = await harness.user();
     const key = await harness.apiKey(user, ["account:read"], { ratePerMinute: 1 });
     const first = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
@@ -111,6 +120,30 @@ export function rateLimitSuite(env: () => Record<string, string>): void {
     assertLimitHeaders(first, 1, 0);
     const second = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
     assert.equal(second.status, 429);
+
+    // A key whose stored limit is above the account's budget (set before an admin lowered it) gets the budget.
+    const above = await harness.user();
+    const generous = await harness.apiKey(above, ["account:read"], { ratePerMinute: 100_000 });
+    for (let i = 0; i < 5; i++) {
+      const res = await app.call("GET", "/v1/me", { auth: generous, headers: { "cf-connecting-ip": freshIp() } });
+      assert.equal(res.status, 200);
+      assertLimitHeaders(res, 5, 4 - i);
+    }
+    const clamped = await app.call("GET", "/v1/me", { auth: generous, headers: { "cf-connecting-ip": freshIp() } });
+    assert.equal(clamped.status, 429);
+  });
+
+  it("gives an account the budgets an admin set for it", async () => {
+    const user = await harness.user();
+    await harness.sql`update public.profiles set rate_limit_read_per_minute = 7 where id = ${user.id}`;
+    const key = await harness.apiKey(user, ["account:read"]);
+    for (let i = 0; i < 7; i++) {
+      const res = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
+      assert.equal(res.status, 200);
+      assertLimitHeaders(res, 7, 6 - i);
+    }
+    const refused = await app.call("GET", "/v1/me", { auth: key, headers: { "cf-connecting-ip": freshIp() } });
+    assert.equal(refused.status, 429);
   });
 
   it("keys on the trusted header only: rotating x-forwarded-for or x-real-ip does not buy a new budget", async () => {

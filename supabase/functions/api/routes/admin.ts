@@ -1,6 +1,7 @@
-/** The admin routes (administrators only): workflows, credits, statistics, workers and settings. */
+/** The admin routes (administrators only): workflows, credits, account limits, statistics, workers and settings. */
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
+import { registerAdminAccountsLimitsUpdate } from "./v1_admin_accounts_limits_update.ts";
 import { registerAdminCredits } from "./v1_admin_credits.ts";
 import { registerAdminSettingsUpdate } from "./v1_admin_settings_update.ts";
 import { registerAdminStats } from "./v1_admin_stats.ts";
@@ -20,6 +21,7 @@ export function registerAdminRoutes(app: ApiApp, deps: ApiDeps): void {
   registerAdminWorkflowsUpdate(app, deps);
   registerAdminWorkflowsDelete(app, deps);
   registerAdminCredits(app, deps);
+  registerAdminAccountsLimitsUpdate(app, deps);
   registerAdminStats(app, deps);
   registerAdminWorkersList(app, deps);
   registerAdminWorkersCreate(app, deps);

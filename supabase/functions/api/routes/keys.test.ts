@@ -278,6 +278,14 @@ describe("validation", () => {
     await invalid("POST", "/v1/keys", { name: "k", scopes: ["jobs:read"], rate_limit_per_minute: 0 }, [
       "rate_limit_per_minute",
     ]);
+    // A key can only lower its account's budget (600 reads a minute by default), never raise it.
+    const raised = await invalid(
+      "POST",
+      "/v1/keys",
+      { name: "k", scopes: ["jobs:read"], rate_limit_per_minute: 100_000 },
+      ["rate_limit_per_minute"],
+    );
+    assert.match(String(raised.details?.rate_limit_per_minute), /at most 600, your account's budget/);
     await invalid("POST", "/v1/keys", { name: "k", scopes: ["jobs:read"], expires_in_days: 1.5 }, ["expires_in_days"]);
     await invalid("POST", "/v1/keys", { name: "k", scopes: ["jobs:read"], expires_at: "tomorrow" }, ["expires_at"]);
     await invalid("POST", "/v1/keys", { name: "k", scopes: ["jobs:read"], expires_at: "2001-01-01T00:00:00Z" }, [
@@ -337,9 +345,9 @@ describe("listing", () => {
 });
 
 describe("audit log", () => {
-  it("records who created, changed and revoked a key, from which address, without secrets", async () => {
+  it("records who created, changed and revoked a key, from which address (the gateway's, not a forged one), without secrets", async () => {
     const user = await h.user();
-    const headers = { "x-forwarded-for": "203.0.113.7, 10.0.0.1" };
+    const headers = { "x-forwarded-for": "203.0.113.7, 10.0.0.1", "cf-connecting-ip": "203.0.113.8" };
     const { key, api_key } = await createKey(user.token, { name: "audited", scopes: ["keys:manage"] }, headers);
     await h.call("PATCH", `/v1/keys/${api_key.id}`, { auth: key, body: { name: "renamed" }, headers });
     await h.call("DELETE", `/v1/keys/${api_key.id}`, { auth: user.token });
@@ -349,9 +357,9 @@ describe("audit log", () => {
     assert.deepEqual(
       rows.map((r) => [r.actor_kind, r.actor_id, r.action, r.target_type, r.ip]),
       [
-        ["user", user.id, "key.created", "api_key", "203.0.113.7"],
-        ["api_key", api_key.id, "key.updated", "api_key", "203.0.113.7"],
-        ["user", user.id, "key.revoked", "api_key", null],
+        ["user", user.id, "key.created", "api_key", "127.0.0.1"],
+        ["api_key", api_key.id, "key.updated", "api_key", "127.0.0.1"],
+        ["user", user.id, "key.revoked", "api_key", "127.0.0.1"],
       ],
     );
     assert.equal(rows[0].details.prefix, api_key.prefix);

@@ -42,7 +42,11 @@ describe("GET /v1/me", () => {
       email: user.email,
       role: "user",
       credits: 3000,
-      limits: { max_active_jobs: body.limits.max_active_jobs, rate_limit_per_minute: null },
+      limits: {
+        max_active_jobs: body.limits.max_active_jobs,
+        rate_limit_per_minute: null,
+        account_rate_limit_per_minute: { read: 600, create: 60 },
+      },
       usage_this_month: { jobs: 0, credits_spent: 0 },
       principal: { kind: "user", api_key_id: null, scopes: [...SCOPES] },
       client_ip: "127.0.0.1",

@@ -117,6 +117,66 @@ describe("admin routes", () => {
     await json(nobody, 404);
   });
 
+  it("sets an account's limits, audited: its keys above the new budget are clamped, and say so", async () => {
+    const owner = await h.user();
+    const make = await h.call("POST", "/v1/keys", {
+      auth: owner.token,
+      body: { name: "busy", scopes: ["account:read"], rate_limit_per_minute: 500 },
+    });
+    const { api_key } = await json<{ api_key: { id: string; rate_limit_clamped: boolean } }>(make, 201);
+    assert.equal(api_key.rate_limit_clamped, false);
+
+    const path = `/v1/admin/accounts/${owner.id}/limits`;
+    const refused = await h.call("PATCH", path, { auth: user.token, body: { rate_limit_read_per_minute: 10 } });
+    assert.equal(refused.status, 403);
+    const set = await json<Record<string, unknown>>(
+      await h.call("PATCH", path, {
+        auth: admin.token,
+        body: { rate_limit_read_per_minute: 100, rate_limit_create_per_minute: 5, max_active_jobs: 3 },
+      }),
+      200,
+    );
+    assert.deepEqual(set, {
+      user_id: owner.id,
+      rate_limit_read_per_minute: 100,
+      rate_limit_create_per_minute: 5,
+      max_active_jobs: 3,
+      effective_rate_limit_per_minute: { read: 100, create: 5 },
+      keys_clamped: 1,
+    });
+    const [row] = await audit("account.limits_updated", owner.id);
+    assert.equal(row.actor_id, admin.id);
+
+    const listed = await json<{
+      data: { rate_limit_per_minute: number; effective_rate_limit_per_minute: unknown; rate_limit_clamped: boolean }[];
+    }>(await h.call("GET", "/v1/keys", { auth: owner.token }), 200);
+    assert.deepEqual(listed.data[0].effective_rate_limit_per_minute, { read: 100, create: 5 });
+    assert.equal(listed.data[0].rate_limit_clamped, true);
+    const me = await json<{ limits: Record<string, unknown> }>(
+      await h.call("GET", "/v1/me", { auth: owner.token }),
+      200,
+    );
+    assert.deepEqual(me.limits.account_rate_limit_per_minute, { read: 100, create: 5 });
+
+    const raise = await h.call("PATCH", `/v1/keys/${api_key.id}`, {
+      auth: owner.token,
+      body: { rate_limit_per_minute: 101 },
+    });
+    const error = await json<{ error: { code: string; details: Record<string, string> } }>(raise, 422);
+    assert.match(error.error.details.rate_limit_per_minute, /at most 100, your account's budget/);
+
+    const back = await json<Record<string, unknown>>(
+      await h.call("PATCH", path, { auth: admin.token, body: { rate_limit_read_per_minute: null } }),
+      200,
+    );
+    assert.deepEqual(back.effective_rate_limit_per_minute, { read: 600, create: 5 });
+    const missing = await h.call("PATCH", `/v1/admin/accounts/${crypto.randomUUID()}/limits`, {
+      auth: admin.token,
+      body: { max_active_jobs: 1 },
+    });
+    assert.equal(missing.status, 404);
+  });
+
   it("creates a worker with a token shown once and stored hashed, lists it, and revokes it", async () => {
     const created = await json<{ token: string; worker: { id: string; token_prefix: string; online: boolean } }>(
       await h.call("POST", "/v1/admin/workers", { auth: admin.token, body: { name: "gpu-1" } }),

@@ -7,7 +7,14 @@ import { auditActor } from "../auth/principal.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { callerRoute } from "../http/caller_route.ts";
-import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
+import {
+  type ApiKeyRow,
+  apiKeyColumns,
+  assertCanGrant,
+  assertWithinBudget,
+  budgetsOf,
+  toApiKey,
+} from "./api_key_rows.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -35,6 +42,8 @@ export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
     const principal = c.get("principal");
     const body = c.req.valid("json");
     assertCanGrant(principal, body.scopes);
+    const budgets = budgetsOf(deps, principal);
+    assertWithinBudget(body.rate_limit_per_minute, budgets);
     const expiresAt = body.expires_at
       ? new Date(body.expires_at)
       : body.expires_in_days
@@ -61,6 +70,6 @@ export function registerKeysCreate(app: ApiApp, deps: ApiDeps): void {
         returning *
       ), a as (${audit})
       select ${apiKeyColumns(deps.sql)} from k`;
-    return c.json({ key, api_key: toApiKey(row) }, 201);
+    return c.json({ key, api_key: toApiKey(row, budgets) }, 201);
   });
 }

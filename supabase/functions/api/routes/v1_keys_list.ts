@@ -5,7 +5,7 @@ import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { callerRoute } from "../http/caller_route.ts";
 import { decodeCursor, PageQuery, pageSchema, toPage } from "../http/pagination.ts";
-import { type ApiKeyRow, apiKeyColumns, toApiKey } from "./api_key_rows.ts";
+import { type ApiKeyRow, apiKeyColumns, budgetsOf, toApiKey } from "./api_key_rows.ts";
 
 /** A cursor names the last key of the previous page. */
 const KeyCursor = z.tuple([z.uuid()]);
@@ -29,7 +29,9 @@ export function registerKeysList(app: ApiApp, deps: ApiDeps): void {
     },
   );
   app.openapi(route, async (c) => {
-    const owner = c.get("principal").userId;
+    const principal = c.get("principal");
+    const owner = principal.userId;
+    const budgets = budgetsOf(deps, principal);
     const { limit, cursor } = c.req.valid("query");
     const after = cursor === undefined ? undefined : decodeCursor(cursor, KeyCursor)[0];
     const rows = await deps.sql<ApiKeyRow[]>`
@@ -45,7 +47,12 @@ export function registerKeysList(app: ApiApp, deps: ApiDeps): void {
        order by k.created_at desc, k.id desc
        limit ${limit + 1}`;
     return c.json(
-      toPage(rows, limit, (row) => [row.id], toApiKey),
+      toPage(
+        rows,
+        limit,
+        (row) => [row.id],
+        (row) => toApiKey(row, budgets),
+      ),
       200,
     );
   });

@@ -7,7 +7,14 @@ import { auditActor } from "../auth/principal.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { callerRoute } from "../http/caller_route.ts";
-import { type ApiKeyRow, apiKeyColumns, assertCanGrant, toApiKey } from "./api_key_rows.ts";
+import {
+  type ApiKeyRow,
+  apiKeyColumns,
+  assertCanGrant,
+  assertWithinBudget,
+  budgetsOf,
+  toApiKey,
+} from "./api_key_rows.ts";
 
 export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
   const route = callerRoute(
@@ -34,6 +41,8 @@ export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
     const { id } = c.req.valid("param");
     const changes = c.req.valid("json");
     if (changes.scopes) assertCanGrant(principal, changes.scopes);
+    const budgets = budgetsOf(deps, principal);
+    assertWithinBudget(changes.rate_limit_per_minute, budgets);
     const audit = auditInsert(deps.sql, auditActor(principal, clientIp(c.req.raw.headers, deps.config)), {
       action: "key.updated",
       targetType: "api_key",
@@ -48,7 +57,7 @@ export function registerKeysUpdate(app: ApiApp, deps: ApiDeps): void {
       ), a as (${audit})
       select ${apiKeyColumns(deps.sql)} from k`;
     deps.auth.keyCache.evict(id);
-    if (row) return c.json(toApiKey(row), 200);
+    if (row) return c.json(toApiKey(row, budgets), 200);
     const [existing] = await deps.sql`
       select 1 from public.api_keys where id = ${id} and owner_id = ${principal.userId}`;
     if (!existing) fail("not_found", "You have no API key with this id.");

@@ -4,6 +4,7 @@ import { clientIp } from "../../_shared/http/client_ip.ts";
 import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { callerRoute } from "../http/caller_route.ts";
+import { accountBudgets } from "../rate_limit/rate_limit.ts";
 
 const Me = z
   .object({
@@ -11,7 +12,17 @@ const Me = z
     email: z.string().nullable(),
     role: z.enum(["user", "admin"]),
     credits: z.number().int(),
-    limits: z.object({ max_active_jobs: z.number().int(), rate_limit_per_minute: z.number().int().nullable() }),
+    limits: z.object({
+      max_active_jobs: z.number().int(),
+      rate_limit_per_minute: z
+        .number()
+        .int()
+        .nullable()
+        .openapi({ description: "The calling key's own limit (null: none); it can only lower the account's." }),
+      account_rate_limit_per_minute: z.object({ read: z.number().int(), create: z.number().int() }).openapi({
+        description: "The account's budgets per minute, shared by its sessions and all its keys.",
+      }),
+    }),
     usage_this_month: z.object({ jobs: z.number().int(), credits_spent: z.number().int() }),
     principal: z.object({
       kind: z.enum(["user", "api_key"]),
@@ -67,7 +78,11 @@ export function registerMe(app: ApiApp, deps: ApiDeps): void {
         email: row.email,
         role: row.role,
         credits: row.credits,
-        limits: { max_active_jobs: row.max_active_jobs, rate_limit_per_minute: p.rateLimitPerMinute ?? null },
+        limits: {
+          max_active_jobs: row.max_active_jobs,
+          rate_limit_per_minute: p.rateLimitPerMinute ?? null,
+          account_rate_limit_per_minute: accountBudgets(deps.auth.rateLimits, p.accountRateLimits),
+        },
         usage_this_month: { jobs: row.jobs, credits_spent: row.spent },
         principal: { kind: p.kind, api_key_id: p.apiKeyId ?? null, scopes: [...p.scopes] },
         client_ip: clientIp(c.req.raw.headers, deps.config),
