@@ -53,7 +53,17 @@ const filters = process.argv.slice(2);
 const files = (await testFiles(root)).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
+  [
+    "--import",
+    "tsx",
+    // No test sends a packet off this machine, even when the code under test is wrong.
+    "--import",
+    "./scripts/testing/network_guard.ts",
+    "--test",
+    "--test-concurrency=2",
+    "--test-reporter=spec",
+    ...files,
+  ],
   { cwd: root, stdio: "inherit", env: { ...process.env, KILN_TEST_DATABASE: database } },
 );
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -34,7 +34,8 @@ export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, function
   app.route("/realtime/v1", realtime.app);
   // A local addition: the mail catcher (supabase start has one of its own, on a port of its own).
   app.route("/mail/v1", mailboxApp(ctx.mailbox));
-  app.all("/functions/v1/:name{.*}", async (c) => {
+  // Any path under /functions/v1, whatever its characters (a `:name{.*}` pattern misses an encoded newline).
+  app.all("/functions/v1/*", async (c) => {
     const url = new URL(c.req.url);
     const name = url.pathname.split("/")[3] ?? "";
     const fn = functions.get(name);

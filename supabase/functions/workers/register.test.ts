@@ -71,7 +71,7 @@ describe("POST /v1/register", () => {
     await h.sql`update public.workers set draining = true where id = ${worker.id}`;
     const response = await h.wcall("POST", "/v1/register", worker, {
       body: registration(["txt2img", "upscale"]),
-      headers: { "x-forwarded-for": "203.0.113.7" },
+      headers: { "x-forwarded-for": "203.0.113.7", "cf-connecting-ip": "203.0.113.8" },
     });
     const body = await response.json();
     assert.equal(response.status, 200, JSON.stringify(body));
@@ -93,7 +93,7 @@ describe("POST /v1/register", () => {
       select actor_kind, host(ip) as ip, details from public.audit_log
        where action = 'worker.registered' and target_id = ${worker.id}`;
     assert.equal(audit.actor_kind, "worker");
-    assert.equal(audit.ip, "203.0.113.7");
+    assert.equal(audit.ip, "127.0.0.1", "the address the gateway saw, never a forwarding header the worker wrote");
     assert.deepEqual(audit.details.job_types, ["txt2img", "upscale"]);
   });
 
