@@ -1,6 +1,7 @@
 /**
  * `npm test`: picks the database (DATABASE_URL, else the PostgreSQL on 127.0.0.1:5432 if it answers, else
- * an embedded PGlite; KILN_TEST_DATABASE=pglite forces it), says which, and runs every *.test.ts with Node's test runner.
+ * an embedded PGlite; KILN_TEST_DATABASE=pglite forces it), says which, and runs every *.test.ts with Node's test runner:
+ * each test bounded, each file ended when its tests are (naming what it left open), no connection off this machine.
  * Arguments narrow the run to files whose path contains one of them.
  */
 import { spawn } from "node:child_process";
@@ -59,7 +60,13 @@ const child = spawn(
     // No test sends a packet off this machine, even when the code under test is wrong.
     "--import",
     "./scripts/testing/network_guard.ts",
+    // A file whose tests are done is ended, and what it left open is named, so `npm test` never hangs on it.
+    "--import",
+    "./scripts/testing/open_handles.ts",
     "--test",
+    "--test-force-exit",
+    // No single test may run longer than this, whatever it waits for.
+    "--test-timeout=300000",
     "--test-concurrency=2",
     "--test-reporter=spec",
     ...files,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
+import { eventually } from "../../../../scripts/testing/eventually.ts";
 import { type ApiHarness, startApiHarness } from "../testing/api_harness.ts";
 import { postgresLimiter } from "./postgres_limiter.ts";
 import { rateLimitSuite } from "./rate_limit_suite.ts";
@@ -28,6 +29,12 @@ describe("two isolates counting one key", () => {
     const logs: unknown[] = [];
     const [a, b] = pools.map((sql) => postgresLimiter(sql, { syncMs: 30, log: (line) => logs.push(line) }));
     const key = `test:${randomUUID()}`;
+    const synced = async (hits: number) => {
+      const total = async () =>
+        (await harness.sql`select coalesce(sum(hits), 0)::int as n from kiln.rate_limit_counters where key = ${key}`)[0]
+          .n;
+      await eventually(async () => (await total()) === hits, `${hits} hits synced to the database`);
+    };
     const hit = async (limiter: typeof a, times: number) => {
       const answers = [];
       for (let i = 0; i < times; i++) answers.push(await limiter.limit(key, 10, 60));
@@ -38,7 +45,7 @@ describe("two isolates counting one key", () => {
       (await hit(a, 6)).map((r) => r.remaining),
       [9, 8, 7, 6, 5, 4],
     );
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await synced(6);
     // B's first hit sees A's six.
     assert.equal((await b.limit(key, 10, 60)).remaining, 3);
     const rest = await hit(b, 4);
@@ -46,11 +53,12 @@ describe("two isolates counting one key", () => {
       rest.map((r) => r.success),
       [true, true, true, false],
     );
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await synced(10);
     // A has sent nothing since, so it has not heard of B's hits: it admits one more (the bounded
     // over-admission of the design), and its sync tells it the budget is spent.
     assert.equal((await a.limit(key, 10, 60)).success, true);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    // A's sync sends its hit and brings back the count in one round trip.
+    await synced(11);
     assert.equal((await a.limit(key, 10, 60)).success, false, "A learns of B's hits at its next sync");
     await a.close();
     await b.close();
