@@ -24,13 +24,13 @@ export interface StackTarget {
 }
 
 /**
- * The local stack, started for one test file; `options` adds settings or environment for the functions, or a
- * resolver for the webhook SSRF checks.
+ * The local stack, started for one test file; `options` adds settings or environment for the functions, a
+ * resolver for the webhook SSRF checks, or a database of the test's own (`databaseUrl`: the chaos suite's cluster).
  */
 export async function startLocalTarget(
-  options: Pick<StackOptions, "functionEnv" | "resolver" | "settings"> = {},
+  options: Pick<StackOptions, "functionEnv" | "resolver" | "settings" | "databaseUrl"> = {},
 ): Promise<StackTarget> {
-  const db = testServerUrl() ? await createTestDatabase() : undefined;
+  const db = !options.databaseUrl && testServerUrl() ? await createTestDatabase() : undefined;
   // No dispatch loop (nor kicks): its sweeps and sends would change rows under the suites' feet; dispatch tests
   // run their own.
   // Settings from the test's own options only, never from the shell that runs the tests.

@@ -13,6 +13,7 @@ import { type ApiHarness, startApiHarness, type TestUser } from "../../supabase/
 import { loadConfig, type WorkerConfig } from "../config.ts";
 import { memoryLogger } from "../log.ts";
 import { pinnedGet } from "../pinned_get.node.ts";
+import type { OnJobMark } from "../run_job.ts";
 import type { Worker } from "../worker.ts";
 import { newWorker } from "../worker_process.ts";
 
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   graceMs?: number;
   token?: string;
   echo?: boolean;
+  /** Called at each mark of every run (the chaos suite kills workers at them). */
+  onJobMark?: OnJobMark;
 }
 
 export interface WorkerStack {
@@ -62,8 +65,9 @@ export interface WorkerStack {
 
 export const final = (j: JobView) => ["succeeded", "failed", "canceled"].includes(j.status);
 
-export async function startWorkerStack(): Promise<WorkerStack> {
-  const h = await startApiHarness();
+/** The stack for worker tests; `harness` as startApiHarness's options (the chaos suite's own database, settings). */
+export async function startWorkerStack(harness: Parameters<typeof startApiHarness>[0] = {}): Promise<WorkerStack> {
+  const h = await startApiHarness(harness);
   const sims: ComfyuiSim[] = [];
   const workers: Worker[] = [];
   const user = await h.user({ credits: 1_000_000 });
@@ -105,6 +109,7 @@ export async function startWorkerStack(): Promise<WorkerStack> {
         log,
         runtime: `node ${process.versions.node}`,
         comfyLostAfterMs: 1500,
+        onJobMark: options.onJobMark,
       });
       workers.push(worker);
       await worker.start();
