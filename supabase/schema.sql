@@ -231,6 +231,16 @@ begin
      order by d.next_attempt_at
      limit p_limit
        for update of d skip locked
+  ), lost as (
+    -- A delivery claimed before and never recorded: its dispatcher stopped mid-attempt (killed, timed out) and
+    -- the lease ran out. That attempt is logged now, so every counted attempt has its row.
+    insert into public.webhook_attempts (delivery_id, owner_id, attempt, started_at, error, succeeded, next_attempt_at)
+    select d.id, d.owner_id, d.attempts, coalesce(d.last_attempt_at, v_now),
+           'the dispatcher stopped before this attempt ended; the delivery is sent again', false, v_now
+      from public.webhook_deliveries d join due on due.id = d.id
+     where d.attempts > 0
+       and not exists (select 1 from public.webhook_attempts a where a.delivery_id = d.id and a.attempt = d.attempts)
+    on conflict (delivery_id, attempt) do nothing
   ), claimed as (
     update public.webhook_deliveries d
        set attempts = d.attempts + 1, last_attempt_at = v_now,
@@ -945,11 +955,16 @@ begin
     return jsonb_build_object('status', 'gone');
   end if;
   -- Dead but still this attempt's: its endpoint was disabled while it was out, and its outcome is still the news.
+  -- A late outcome replaces the row logged for it when its lease ran out (claim_webhook_deliveries).
   if v_delivery.status = 'succeeded' or v_delivery.attempts <> p_attempt then
     insert into public.webhook_attempts (delivery_id, owner_id, attempt, started_at, duration_ms, response_code,
                                          response_excerpt, error, succeeded)
     values (p_delivery_id, v_delivery.owner_id, p_attempt, p_started_at, p_duration_ms, p_response_code,
-            p_response_excerpt, p_error, v_ok);
+            p_response_excerpt, p_error, v_ok)
+    on conflict (delivery_id, attempt) do update
+       set started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+           response_code = excluded.response_code, response_excerpt = excluded.response_excerpt,
+           error = excluded.error, succeeded = excluded.succeeded;
     return jsonb_build_object('status', v_delivery.status, 'stale', true);
   end if;
 
@@ -1921,7 +1936,7 @@ CREATE UNIQUE INDEX jobs_idempotency ON public.jobs USING btree (owner_id, idemp
 -- Name: webhook_attempts_by_delivery; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_attempts_by_delivery ON public.webhook_attempts USING btree (delivery_id, attempt);
+CREATE UNIQUE INDEX webhook_attempts_by_delivery ON public.webhook_attempts USING btree (delivery_id, attempt);
 
 --
 -- Name: webhook_deliveries_by_endpoint; Type: INDEX; Schema: public; Owner: -

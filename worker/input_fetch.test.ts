@@ -89,10 +89,11 @@ describe("input downloads under the URL policy", () => {
     });
     other = await countingServer((_req, res) => res.writeHead(200, { "content-type": "image/png" }).end(PNG));
   });
-  after(() => {
-    images.server.closeAllConnections();
-    images.server.close();
-    other.server.close();
+  after(async () => {
+    for (const { server } of [images, other]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   const fetcher = (policy: TargetPolicy, get: HttpGet = pinnedGet, resolver: HostResolver = systemResolver) =>
@@ -204,7 +205,8 @@ describe("input downloads under the URL policy", () => {
       assert.deepEqual(new Uint8Array(await response.arrayBuffer()), PNG);
       assert.equal(host, `images.kiln.invalid:${pinned.port}`);
     } finally {
-      pinned.server.close();
+      pinned.server.closeAllConnections();
+      await new Promise((resolve) => pinned.server.close(resolve));
     }
   });
 

@@ -12,8 +12,8 @@ import { postgresBinDir } from "../../scripts/testing/private_postgres.ts";
 const full = process.env.KILN_CHAOS === "full";
 const seed = Number(process.env.KILN_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const plan = full
-  ? { seed, jobs: 150, kills: 100, workers: 3, timeoutMs: 300_000 }
-  : { seed, jobs: 30, kills: 12, workers: 2, timeoutMs: 120_000 };
+  ? { seed, jobs: 150, kills: 100, workers: 3, receiverDownMs: 10_000, timeoutMs: 300_000 }
+  : { seed, jobs: 30, kills: 12, workers: 2, receiverDownMs: 1500, timeoutMs: 120_000 };
 const skip = postgresBinDir() ? false : "PostgreSQL's server tools (initdb, pg_ctl) are not installed";
 
 describe(`chaos (seed ${seed})`, { skip, timeout: plan.timeoutMs + 120_000 }, () => {

@@ -93,8 +93,25 @@ describe("claims", () => {
     assert.deepEqual(await claimAt(owner, at(t0, 69)), []);
     const [back] = await claimAt(owner, at(t0, 71));
     assert.deepEqual([back.id, back.attempt], [queued.id, 3]);
-    // The dead dispatcher's late report is logged, and changes nothing.
+    // The lapsed attempt is logged at the re-claim, so every counted attempt has its row…
+    const attemptRows = () =>
+      l.db.query<{ attempt: number; succeeded: boolean; response_code: number | null; error: string | null }>(
+        "select attempt, succeeded, response_code, error from public.webhook_attempts where delivery_id = $1 order by attempt",
+        [queued.id],
+      );
+    const lost = (await attemptRows())[1];
+    assert.deepEqual([lost.attempt, lost.succeeded], [2, false]);
+    assert.match(lost.error ?? "", /dispatcher stopped before this attempt ended/);
+    // …and the dead dispatcher's late report replaces that row (one row per attempt), changing nothing else.
     assert.equal((await record(queued.id, 2, 200, at(t0, 72))).stale, true);
+    const replaced = await attemptRows();
+    assert.deepEqual(
+      replaced.map((r) => [r.attempt, r.response_code]),
+      [
+        [1, 500],
+        [2, 200],
+      ],
+    );
     // Failing to the end of its schedule: 8 attempts, then dead.
     let now = at(t0, 73);
     let result = await record(queued.id, 3, 500, now);

@@ -24,6 +24,8 @@ export interface ChaosPlan {
   /** Worker kills, at marks of a run or at random moments. */
   kills: number;
   workers: number;
+  /** How long the receiver fails: past the retry schedule's ~8 s, some deliveries go dead. */
+  receiverDownMs: number;
   /** How long the whole round may take to settle. */
   timeoutMs: number;
 }
@@ -173,7 +175,7 @@ export async function runChaosRound(plan: ChaosPlan): Promise<ChaosReport> {
         at: 0.15,
         done: false,
         run: async () => {
-          const down = 1500;
+          const down = plan.receiverDownMs;
           receiver.reply(() => ({ status: 503 }));
           report.receiverDownMs = down;
           setTimeout(() => receiver.reply(() => ({ status: 204 })), down);
