@@ -92,9 +92,31 @@ function tooSoon(secondsLeft: number): AuthError {
 }
 
 /**
+ * Applies `assignments` to the user's row and stamps `sentAt`, unless a mail of that kind went out less than
+ * max_frequency ago (then GoTrue's 429). `enforce: false` is the admin's generate_link, which sends nothing.
+ */
+async function stampUnlessTooSoon(
+  sql: postgres.Sql,
+  user: UserRow,
+  sentAt: string,
+  assignments: postgres.PendingQuery<postgres.Row[]>,
+  enforce: boolean,
+): Promise<void> {
+  const [row] = await sql<{ updated: boolean; seconds_left: number }[]>`
+    with updated as (
+      update auth.users set ${assignments}, ${sql(sentAt)} = now(), updated_at = now()
+      where id = ${user.id} and (not ${enforce} or ${sql(sentAt)} is null
+        or ${sql(sentAt)} <= now() - make_interval(secs => ${MAX_FREQUENCY_SECONDS}))
+      returning 1)
+    select exists (select from updated) as updated,
+      extract(epoch from (select ${sql(sentAt)} from auth.users where id = ${user.id})
+        + make_interval(secs => ${MAX_FREQUENCY_SECONDS}) - now())::float8 as seconds_left`;
+  if (!row.updated) throw tooSoon(row.seconds_left);
+}
+
+/**
  * Stores a new confirmation (signup, invite) or recovery (magic link, recovery) token for the user, or throws the
- * 429 when one went out less than a second ago. `enforceFrequency: false` is the admin's generate_link, which
- * sends nothing.
+ * 429 when one went out less than a second ago.
  */
 export async function issueToken(
   sql: postgres.Sql,
@@ -104,16 +126,7 @@ export async function issueToken(
 ): Promise<EmailToken> {
   const slot = kind === "confirmation" ? CONFIRMATION : RECOVERY;
   const token = newEmailToken(user.email ?? "");
-  const [row] = await sql<{ updated: boolean; seconds_left: number }[]>`
-    with updated as (
-      update auth.users set ${sql(slot.token)} = ${token.hash}, ${sql(slot.sentAt)} = now(), updated_at = now()
-      where id = ${user.id} and (not ${enforceFrequency} or ${sql(slot.sentAt)} is null
-        or ${sql(slot.sentAt)} <= now() - make_interval(secs => ${MAX_FREQUENCY_SECONDS}))
-      returning 1)
-    select exists (select from updated) as updated,
-      extract(epoch from (select ${sql(slot.sentAt)} from auth.users where id = ${user.id})
-        + make_interval(secs => ${MAX_FREQUENCY_SECONDS}) - now())::float8 as seconds_left`;
-  if (!row.updated) throw tooSoon(row.seconds_left);
+  await stampUnlessTooSoon(sql, user, slot.sentAt, sql`${sql(slot.token)} = ${token.hash}`, enforceFrequency);
   return token;
 }
 
@@ -134,18 +147,9 @@ export async function issueEmailChange(
   enforceFrequency = true,
 ): Promise<EmailChangeTokens> {
   const tokens = { next: newEmailToken(newEmail), current: newEmailToken(user.email ?? "") };
-  const [row] = await sql<{ updated: boolean; seconds_left: number }[]>`
-    with updated as (
-      update auth.users set email_change = ${newEmail}, email_change_token_new = ${tokens.next.hash},
-        email_change_token_current = ${tokens.current.hash}, email_change_confirm_status = 0,
-        email_change_sent_at = now(), updated_at = now()
-      where id = ${user.id} and (not ${enforceFrequency} or email_change_sent_at is null
-        or email_change_sent_at <= now() - make_interval(secs => ${MAX_FREQUENCY_SECONDS}))
-      returning 1)
-    select exists (select from updated) as updated,
-      extract(epoch from (select email_change_sent_at from auth.users where id = ${user.id})
-        + make_interval(secs => ${MAX_FREQUENCY_SECONDS}) - now())::float8 as seconds_left`;
-  if (!row.updated) throw tooSoon(row.seconds_left);
+  const assignments = sql`email_change = ${newEmail}, email_change_token_new = ${tokens.next.hash},
+    email_change_token_current = ${tokens.current.hash}, email_change_confirm_status = 0`;
+  await stampUnlessTooSoon(sql, user, "email_change_sent_at", assignments, enforceFrequency);
   return tokens;
 }
 
