@@ -69,13 +69,13 @@ describe("routes the local platform does not have", () => {
   });
 
   it("answer in each service's JSON error shape, which the clients can parse", async () => {
-    const auth = await fetch(`${target.url}/auth/v1/reauthenticate`, {
+    const auth = await fetch(`${target.url}/auth/v1/factors/x/challenge`, {
       headers: { apikey: target.anonKey, "x-supabase-api-version": "2024-01-01" },
     });
     assert.equal(auth.status, 404);
     assert.deepEqual(await auth.json(), {
       code: "not_found",
-      message: "The local stack does not serve GET /auth/v1/reauthenticate",
+      message: "The local stack does not serve GET /auth/v1/factors/x/challenge",
     });
     const storage = await fetch(`${target.url}/storage/v1/nope`);
     assert.equal(storage.status, 404);

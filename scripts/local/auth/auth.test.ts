@@ -299,6 +299,16 @@ for (const { name, start, skip } of stackTargets()) {
       assert.equal(mfa.error?.code, "mfa_totp_enroll_not_enabled");
       const sso = await client().auth.signInWithSSO({ domain: "example.test" });
       assert.equal(sso.error?.code, "saml_provider_disabled");
+      const idToken = await client().auth.signInWithIdToken({ provider: "google", token: "not-a-real-id-token" });
+      assert.equal(idToken.error?.code, "provider_disabled");
+      assert.match(idToken.error?.message ?? "", /not enabled/);
+      const link = await supabase.auth.linkIdentity({ provider: "google", options: { skipBrowserRedirect: true } });
+      assert.equal(link.error?.message, "Manual linking is disabled");
+      const identities = await supabase.auth.getUserIdentities();
+      const first = identities.data?.identities[0];
+      assert.ok(first);
+      const unlink = await supabase.auth.unlinkIdentity(first);
+      assert.equal(unlink.error?.code, "manual_linking_disabled");
       const oauth = await fetch(`${target.url}/auth/v1/authorize?provider=github`, {
         headers: { apikey: target.anonKey, "x-supabase-api-version": "2024-01-01" },
         redirect: "manual",

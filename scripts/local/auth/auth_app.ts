@@ -13,6 +13,7 @@ import { registerAdminUsers } from "./route_admin_users.ts";
 import { registerDisabledFeatures } from "./route_disabled_features.ts";
 import { registerLogout } from "./route_logout.ts";
 import { registerOtp } from "./route_otp.ts";
+import { registerReauthenticate } from "./route_reauthenticate.ts";
 import { registerRecover } from "./route_recover.ts";
 import { registerResend } from "./route_resend.ts";
 import { registerSignup } from "./route_signup.ts";
@@ -32,6 +33,7 @@ export function authApp(ctx: StackContext): Hono {
   registerRecover(app, ctx);
   registerResend(app, ctx);
   registerVerify(app, ctx);
+  registerReauthenticate(app, ctx);
   registerAdminUsers(app, ctx);
   registerAdminLinks(app, ctx);
   registerDisabledFeatures(app, ctx);

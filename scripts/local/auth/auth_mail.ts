@@ -8,7 +8,7 @@ import type { StackContext } from "../stack_context.ts";
 import type { EmailChangeTokens, EmailToken } from "./email_tokens.ts";
 import type { Mail } from "./mailbox.ts";
 
-export type MailType = "signup" | "invite" | "magiclink" | "recovery" | "email_change";
+export type MailType = "signup" | "invite" | "magiclink" | "recovery" | "email_change" | "reauthentication";
 
 const SUBJECTS: Record<MailType, string> = {
   signup: "Confirm Your Signup",
@@ -16,6 +16,7 @@ const SUBJECTS: Record<MailType, string> = {
   magiclink: "Your Magic Link",
   recovery: "Reset Your Password",
   email_change: "Confirm Email Change",
+  reauthentication: "Confirm reauthentication",
 };
 
 const ACTIONS: Record<MailType, string> = {
@@ -24,6 +25,7 @@ const ACTIONS: Record<MailType, string> = {
   magiclink: "sign in",
   recovery: "reset your password",
   email_change: "confirm the change of your email address",
+  reauthentication: "confirm it is you",
 };
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -51,19 +53,22 @@ export function actionLink(ctx: StackContext, type: MailType, token: EmailToken,
   return `${ctx.publicUrl}/auth/v1/verify?${query}`;
 }
 
-/** Sends one of Auth's mails to the local mail catcher. */
+/** Sends one of Auth's mails to the local mail catcher; a reauthentication mail carries its code only. */
 export function sendAuthMail(
   ctx: StackContext,
   mail: { to: string; type: MailType; token: EmailToken; redirectTo: string },
 ): Mail {
-  const link = actionLink(ctx, mail.type, mail.token, mail.redirectTo);
+  const code = mail.type === "reauthentication";
+  const link = code ? "" : actionLink(ctx, mail.type, mail.token, mail.redirectTo);
   return ctx.mailbox.deliver({
     to: mail.to,
     subject: SUBJECTS[mail.type],
     type: mail.type,
     link,
     otp: mail.token.otp,
-    text: `Follow this link to ${ACTIONS[mail.type]}:\n${link}\n\nOr enter this code: ${mail.token.otp}\n`,
+    text: code
+      ? `Enter this code to ${ACTIONS[mail.type]}: ${mail.token.otp}\n`
+      : `Follow this link to ${ACTIONS[mail.type]}:\n${link}\n\nOr enter this code: ${mail.token.otp}\n`,
   });
 }
 

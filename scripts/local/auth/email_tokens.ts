@@ -21,6 +21,11 @@ interface TokenSlot {
 
 const CONFIRMATION: TokenSlot = { token: "confirmation_token", sentAt: "confirmation_sent_at", address: "email" };
 const RECOVERY: TokenSlot = { token: "recovery_token", sentAt: "recovery_sent_at", address: "email" };
+const REAUTHENTICATION: TokenSlot = {
+  token: "reauthentication_token",
+  sentAt: "reauthentication_sent_at",
+  address: "email",
+};
 const EMAIL_CHANGE_NEW: TokenSlot = {
   token: "email_change_token_new",
   sentAt: "email_change_sent_at",
@@ -114,17 +119,23 @@ async function stampUnlessTooSoon(
   if (!row.updated) throw tooSoon(row.seconds_left);
 }
 
+const ISSUED: Record<"confirmation" | "recovery" | "reauthentication", TokenSlot> = {
+  confirmation: CONFIRMATION,
+  recovery: RECOVERY,
+  reauthentication: REAUTHENTICATION,
+};
+
 /**
- * Stores a new confirmation (signup, invite) or recovery (magic link, recovery) token for the user, or throws the
- * 429 when one went out less than a second ago.
+ * Stores a new confirmation (signup, invite), recovery (magic link, recovery) or reauthentication token for the
+ * user, or throws the 429 when one went out less than a second ago.
  */
 export async function issueToken(
   sql: postgres.Sql,
   user: UserRow,
-  kind: "confirmation" | "recovery",
+  kind: keyof typeof ISSUED,
   enforceFrequency = true,
 ): Promise<EmailToken> {
-  const slot = kind === "confirmation" ? CONFIRMATION : RECOVERY;
+  const slot = ISSUED[kind];
   const token = newEmailToken(user.email ?? "");
   await stampUnlessTooSoon(sql, user, slot.sentAt, sql`${sql(slot.token)} = ${token.hash}`, enforceFrequency);
   return token;

@@ -250,6 +250,35 @@ describe("auth by mail (local mail catcher)", () => {
     assert.equal((await client().auth.signInWithPassword({ email, password })).error?.code, "invalid_credentials");
   });
 
+  it("mails a reauthentication code to a signed-in user; a caller with no user is refused as GoTrue refuses", async () => {
+    const email = newAddress();
+    const supabase = client();
+    await supabase.auth.signUp({ email, password });
+    const sent = await supabase.auth.reauthenticate();
+    assert.equal(sent.error, null);
+    assert.deepEqual([sent.data.user, sent.data.session], [null, null]);
+    const mail = await onlyMail(email);
+    assert.deepEqual([mail.subject, mail.link], ["Confirm reauthentication", ""]);
+    assert.match(mail.otp, /^\d{6}$/);
+    const [row] =
+      await sql`select reauthentication_token, reauthentication_sent_at from auth.users where email = ${email}`;
+    assert.ok(row.reauthentication_token && row.reauthentication_sent_at, "stored hashed, as GoTrue stores it");
+    assert.notEqual(row.reauthentication_token, mail.otp);
+    // A token that names no user (the anon key): GoTrue's 400, worded as GoTrue words it.
+    const anonymous = await fetch(`${target.url}/auth/v1/reauthenticate`, {
+      headers: {
+        apikey: target.anonKey,
+        authorization: `Bearer ${target.anonKey}`,
+        "x-supabase-api-version": "2024-01-01",
+      },
+    });
+    assert.equal(anonymous.status, 400);
+    assert.deepEqual(await anonymous.json(), {
+      code: "validation_failed",
+      message: "Reauthentication requires the user to have an email or a phone number",
+    });
+  });
+
   it("the mail catcher can be emptied", async () => {
     const email = newAddress();
     await client().auth.signInWithOtp({ email });

@@ -33,7 +33,10 @@ async function invitee(ctx: StackContext, email: string, body: Body): Promise<Us
   return row;
 }
 
-/** A user who signs up through a generated link: unconfirmed until the link is followed. */
+/**
+ * A user who signs up through a generated link: unconfirmed until the link is followed, its user_metadata exactly
+ * as given (GoTrue's admin paths add no identity claims; found by auth-js's own GoTrueApi tests).
+ */
 async function signupUser(ctx: StackContext, email: string, body: Body): Promise<UserRow> {
   const existing = await findUserByEmail(ctx.sql, email);
   if (existing?.email_confirmed_at) throw emailTaken();
@@ -46,7 +49,7 @@ async function signupUser(ctx: StackContext, email: string, body: Body): Promise
     passwordHash: await hashPassword(password),
     data: objectField(body, "data") ?? {},
     confirmed: false,
-    identityClaims: true,
+    identityClaims: false,
     taken: emailTaken,
   });
 }

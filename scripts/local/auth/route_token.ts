@@ -1,10 +1,11 @@
-/** POST /token: the password and refresh_token grants, each answering a new session response. */
+/** POST /token: the password and refresh_token grants, each answering a new session response; id_token refused. */
 import type { Context, Hono } from "hono";
 import type { StackContext } from "../stack_context.ts";
 import { sessionResponse } from "./access_tokens.ts";
 import { passwordMatches } from "./credentials.ts";
 import { badRequest, OAuthError } from "./errors.ts";
 import { readBody, stringField } from "./request_body.ts";
+import { idTokenGrant } from "./route_disabled_features.ts";
 import { refreshSession, startSession } from "./sessions.ts";
 import { findUserByEmail, findUserById, touchLastSignIn } from "./users.ts";
 
@@ -43,6 +44,7 @@ export function registerToken(app: Hono, ctx: StackContext): void {
     const grantType = c.req.query("grant_type");
     if (grantType === "password") return passwordGrant(c, ctx);
     if (grantType === "refresh_token") return refreshTokenGrant(c, ctx);
+    if (grantType === "id_token") return idTokenGrant(c);
     throw new OAuthError("unsupported_grant_type");
   });
 }

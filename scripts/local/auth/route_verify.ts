@@ -10,7 +10,7 @@ import { sessionResponse } from "./access_tokens.ts";
 import { allowedRedirect } from "./auth_mail.ts";
 import { validateEmail } from "./credentials.ts";
 import { consumeToken, findByToken, VERIFICATION_TYPES, type VerificationType } from "./email_tokens.ts";
-import { AuthError, badRequest } from "./errors.ts";
+import { AuthError, badRequest, forbidden, unprocessable } from "./errors.ts";
 import { readBody, stringField } from "./request_body.ts";
 import { startSession } from "./sessions.ts";
 import { touchLastSignIn } from "./users.ts";
@@ -21,6 +21,19 @@ function verificationType(type: string | undefined): VerificationType {
     throw badRequest("validation_failed", "Unsupported verification type");
   }
   return type as VerificationType;
+}
+
+const isVerificationType = (type: string): type is VerificationType =>
+  (VERIFICATION_TYPES as readonly string[]).includes(type);
+
+/** GoTrue's refusal of a code that matches nothing: also what any phone code gets, as no local user has a phone. */
+const invalidCode = () => forbidden("otp_expired", "Token has expired or is invalid");
+
+/** GoTrue's E.164 check (a leading + and spaces dropped). */
+function validatePhone(phone: string): void {
+  if (!/^[1-9]\d{1,14}$/.test(phone.replace(/^\+/, "").replaceAll(" ", ""))) {
+    throw badRequest("validation_failed", "Invalid phone number format (E.164 required)");
+  }
 }
 
 /** Verifies, uses the token, and starts a session signed in by `otp` (GoTrue's amr for every mailed token). */
@@ -35,21 +48,38 @@ async function verifiedSession(
   return sessionResponse(ctx, await touchLastSignIn(ctx.sql, user), grant);
 }
 
+/** POST /verify, checking in GoTrue's order so each bad request gets GoTrue's refusal. */
 async function verifyPost(c: Context, ctx: StackContext): Promise<Response> {
   const body = await readBody(c);
-  const type = verificationType(stringField(body, "type"));
+  const type = stringField(body, "type");
+  if (!type) throw badRequest("validation_failed", "Verify requires a verification type");
   const token = stringField(body, "token");
   const hash = stringField(body, "token_hash");
   const email = stringField(body, "email");
-  if (!token && !hash) throw badRequest("validation_failed", "Verify requires either a token or a token hash");
+  const phone = stringField(body, "phone");
+  if (!token === !hash) throw badRequest("validation_failed", "Verify requires either a token or a token hash");
   if (hash) {
-    if (email || stringField(body, "phone") || stringField(body, "redirect_to")) {
+    if (email || phone || stringField(body, "redirect_to")) {
       throw badRequest("validation_failed", "Only the token_hash and type should be provided");
     }
-    return c.json(await verifiedSession(ctx, type, { hash }));
+    if (!isVerificationType(type)) throw badRequest("validation_failed", "Invalid email verification type");
+    return c.json(await verifiedSession(ctx, type, { hash: hash ?? "" }));
   }
-  if (stringField(body, "phone")) throw badRequest("phone_provider_disabled", "Phone logins are disabled");
-  return c.json(await verifiedSession(ctx, type, { otp: token ?? "", email: validateEmail(email) }));
+  if (phone && !email) {
+    validatePhone(phone);
+    throw invalidCode();
+  }
+  if (!email || phone) {
+    throw badRequest("validation_failed", "Only an email address or phone number should be provided on verify");
+  }
+  let address: string;
+  try {
+    address = validateEmail(email);
+  } catch {
+    throw unprocessable("validation_failed", "Invalid email format");
+  }
+  if (!isVerificationType(type)) throw invalidCode();
+  return c.json(await verifiedSession(ctx, type, { otp: token ?? "", email: address }));
 }
 
 /** GoTrue's names for an error's status in a redirect's fragment. */
