@@ -1,19 +1,29 @@
 /**
  * Loaded into every test process (scripts/test.ts), which the runner ends with --test-force-exit once its tests
- * are done: what was still holding the process open then (a server, a socket, a pool or a timer a test forgot) is
- * reported on stderr, naming the file, instead of hanging `npm test`. Handles that would not have kept the process
- * alive (unref'd timers, idle pooled sockets) are not reported.
+ * are done: what was still holding the process open then (a listening server, a child process, a timer a test
+ * forgot) is reported on stderr, naming the file, instead of hanging `npm test`. Sockets are left out: at exit a
+ * client's keep-alive socket to a server that just closed is still in the list, and would be reported falsely.
  */
 interface Handle {
   constructor?: { name?: string };
   hasRef?: () => boolean;
   /** Node marks the process's own stdin, stdout and stderr so. */
   _isStdio?: boolean;
+  destroyed?: boolean;
+  listening?: boolean;
+  _handle?: { hasRef?: () => boolean } | null;
+}
+
+/** Whether `handle` would have kept the process running: open, listening if a server, and not unref'd. */
+function holdsOpen(handle: Handle): boolean {
+  if (handle._isStdio || handle.destroyed === true || handle.listening === false) return false;
+  if (handle.constructor?.name === "Socket") return false;
+  return handle.hasRef?.() ?? handle._handle?.hasRef?.() ?? true;
 }
 
 process.on("exit", () => {
   const handles = (process as unknown as { _getActiveHandles(): Handle[] })._getActiveHandles();
-  const holding = handles.filter((handle) => handle.hasRef?.() !== false && !handle._isStdio);
+  const holding = handles.filter(holdsOpen);
   const counts = new Map<string, number>();
   for (const handle of holding) {
     const name = handle.constructor?.name ?? "handle";
