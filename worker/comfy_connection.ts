@@ -63,6 +63,7 @@ export class ComfyConnection {
   private readonly options: ComfyConnectionOptions;
   private socketClient: Client | undefined;
   private everUp = false;
+  private ownPromptIds = false;
   private closed = false;
   /** Aborted by close(): cuts a connection attempt short. */
   private readonly closing = new AbortController();
@@ -135,10 +136,40 @@ export class ComfyConnection {
     return this.http.viewURL(filename, subfolder, type);
   }
 
-  /** Interrupts `promptId` if it is running, and removes it from the pending queue if it waits there. */
-  async interrupt(promptId: string): Promise<void> {
-    await this.http.interrupt(promptId).catch(() => {});
-    await this.postJson("/queue", { delete: [promptId] }).catch(() => {});
+  /**
+   * Stops `promptId`, after asking `/queue` where it is: waiting, it is deleted from the queue; running, it is
+   * interrupted. The interrupt names the prompt, which servers since September 2025 honour; older ones stop
+   * whatever runs, hence the check. What remains on those: the prompt may end, and another client's start, in the
+   * one round trip between the check and the interrupt, which then stops that one. Answers what it did: a
+   * deleted prompt sends no more events, so its run ends at once rather than waiting for them.
+   */
+  async interrupt(promptId: string): Promise<"deleted" | "interrupted" | "absent"> {
+    let queue: { queue_running?: unknown[][]; queue_pending?: unknown[][] };
+    try {
+      queue = await this.json("/queue");
+    } catch {
+      return "absent"; // ComfyUI is away: there is nothing to stop, or nothing to reach.
+    }
+    const holds = (items: unknown[][] | undefined) =>
+      (items ?? []).some((item) => Array.isArray(item) && item[1] === promptId);
+    if (holds(queue.queue_running)) {
+      await this.http.interrupt(promptId).catch(() => {});
+      return "interrupted";
+    }
+    if (holds(queue.queue_pending)) {
+      await this.postJson("/queue", { delete: [promptId] }).catch(() => {});
+      return "deleted";
+    }
+    return "absent";
+  }
+
+  /** Says once that this ComfyUI runs prompts under ids of its own (older than 0.3.44); the runs follow those. */
+  noteOwnPromptIds(): void {
+    if (this.ownPromptIds) return;
+    this.ownPromptIds = true;
+    this.options.log.info(
+      `comfyui ${this.url} runs prompts under ids of its own (a server older than 0.3.44): following the ids it answers`,
+    );
   }
 
   /** Stops reconnecting and closes the socket. */

@@ -1,7 +1,9 @@
 /**
  * One prompt in ComfyUI, followed the safe way: listeners attached before `POST /prompt` (with a prompt_id
  * chosen here and the socket's client_id), every event filtered by prompt_id, completion on `executing
- * {node: null}` confirmed by `GET /history/{id}` (whose status says success, error or interrupt). The socket
+ * {node: null}` confirmed by `GET /history/{id}` (whose status says success, error or interrupt). The id followed
+ * is the one the POST answers with: servers older than 0.3.44 ignore the client's and run the prompt under their
+ * own; events that arrive while the POST is out are held and replayed once the id is known. The socket
  * may drop meanwhile: after each reconnect the history is checked, then the queue; a prompt in neither is lost,
  * and so is one whose ComfyUI stays unreachable for `lostAfterMs`.
  */
@@ -28,7 +30,10 @@ export interface PromptRunOptions {
 }
 
 export class PromptRun {
-  readonly promptId = crypto.randomUUID();
+  /** The id ComfyUI runs the prompt under: the one chosen here, or the server's own (see above). */
+  promptId: string = crypto.randomUUID();
+  /** Events seen while `POST /prompt` is out, before the id is certain. */
+  private early: PromptEvent[] | undefined = [];
   /** Settles once with how the prompt ended. */
   readonly outcome: Promise<PromptOutcome>;
   private settle!: (outcome: PromptOutcome) => void;
@@ -60,8 +65,20 @@ export class PromptRun {
     this.unsubscribe.push(this.conn.onState((up) => (up ? this.onReconnect() : this.startLostTimer())));
     if (!this.conn.healthy) this.startLostTimer();
     try {
-      await this.conn.postJson("/prompt", { prompt: graph, client_id: this.conn.clientId, prompt_id: this.promptId });
+      const answer = await this.conn.postJson<{ prompt_id?: unknown }>("/prompt", {
+        prompt: graph,
+        client_id: this.conn.clientId,
+        prompt_id: this.promptId,
+      });
+      if (typeof answer.prompt_id === "string" && answer.prompt_id !== this.promptId) {
+        this.promptId = answer.prompt_id;
+        this.conn.noteOwnPromptIds();
+      }
+      const early = this.early ?? [];
+      this.early = undefined;
+      for (const event of early) this.onEvent(event);
     } catch (error) {
+      this.early = undefined;
       this.detach();
       this.settled = true;
       if (error instanceof ComfyHttpError && error.status === 400) throw validationFailure(error.body);
@@ -77,6 +94,10 @@ export class PromptRun {
   }
 
   private onEvent(event: PromptEvent): void {
+    if (this.early) {
+      this.early.push(event);
+      return;
+    }
     if (this.settled || event.data.prompt_id !== this.promptId) return;
     this.options.onEvent?.(event);
     if (event.type === "executing" && event.data.node === null) void this.checkHistory(true);

@@ -117,7 +117,10 @@ export class JobRun {
 
   private interruptForCancel(): void {
     if (!this.prompt) return;
-    void this.deps.comfy.interrupt(this.prompt.promptId);
+    // A prompt taken out of ComfyUI's queue (or already gone) sends nothing more: the cancel ends the run now.
+    void this.deps.comfy.interrupt(this.prompt.promptId).then((how) => {
+      if (how !== "interrupted") this.stop("cancel");
+    });
     this.cancelTimer = setTimeout(() => this.stop("cancel"), this.deps.cancelTimeoutMs ?? 10_000);
   }
 

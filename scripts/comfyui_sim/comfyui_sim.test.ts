@@ -74,7 +74,7 @@ describe("ComfyUI simulator with the real client", () => {
     });
   });
 
-  test("validation: unknown class, bad inputs, unknown checkpoint, no outputs, duplicate prompt_id", async () => {
+  test("validation: unknown class, bad inputs, unknown checkpoint, no outputs; a reused prompt_id is accepted", async () => {
     await withSim({}, async (_sim, client) => {
       const { graph } = txt2img({ seed: 1 });
       const unknown = await refusal(client, { ...graph, "3": { class_type: "KSamplerTurbo", inputs: {} } });
@@ -109,8 +109,31 @@ describe("ComfyUI simulator with the real client", () => {
       assert.deepEqual(invalid.node_errors["4"].dependent_outputs, ["9"]);
       const noOutputs = { "4": graph["4"] };
       assert.equal((await refusal(client, noOutputs)).json.error.type, "prompt_no_outputs");
-      const { prompt_id } = await post(client, graph);
-      assert.equal((await refusal(client, graph, prompt_id)).status, 409);
+      // As 0.17 does: no 409 for a prompt_id already used; the new run overwrites its history entry.
+      const first = await run(client, graph);
+      const again = await post(client, graph, first.promptId);
+      assert.equal(again.prompt_id, first.promptId);
+    });
+  });
+
+  test("the comfyui-2024 profile: its own prompt ids, an interrupt that stops whatever runs, no version", async () => {
+    await withSim({ profile: "comfyui-2024" }, async (sim, client) => {
+      const ours = randomUUID();
+      const answered = await post(client, txt2img({ prompt: "a kiln [sim:stall]" }).graph, ours);
+      assert.notEqual(answered.prompt_id, ours, "a client's prompt_id is ignored");
+      assert.equal(await history(client, ours), undefined);
+      // The id is the server's, known only from the answer: wait for /queue to show it running.
+      const running = async () =>
+        ((await (await client.fetchApi("/queue")).json()) as { queue_running: unknown[][] }).queue_running.some(
+          (item) => item[1] === answered.prompt_id,
+        );
+      for (let i = 0; i < 200 && !(await running()); i++) await new Promise((r) => setTimeout(r, 10));
+      const ended = listen(client, answered.prompt_id);
+      await client.interrupt(randomUUID());
+      await ended.done;
+      assert.deepEqual(sim.interrupts, [answered.prompt_id], "another prompt's id stops the running one too");
+      const stats = (await (await client.fetchApi("/system_stats")).json()) as { system: Record<string, unknown> };
+      assert.equal("comfyui_version" in stats.system, false);
     });
   });
 

@@ -33,13 +33,22 @@ const getSystemStats: Handler = (_req, state) => {
   const running = state.queue.running !== undefined;
   const vramTotal = Math.round(state.vramGb * GIB);
   const vramFree = Math.round(vramTotal * (running ? 0.35 : 0.92));
+  // The 2024 server had no version fields at all.
+  const versions =
+    state.profile === "comfyui-2024"
+      ? {}
+      : {
+          comfyui_version: "0.17.0",
+          required_frontend_version: "1.27.10",
+          installed_templates_version: "0.1.86",
+          required_templates_version: "0.1.86",
+        };
   return json({
     system: {
       os: "posix",
       ram_total: totalmem(),
       ram_free: freemem(),
-      comfyui_version: "0.3.64",
-      required_frontend_version: "1.27.10",
+      ...versions,
       python_version: "3.12.3 (main, simulated) [GCC 13.2.0]",
       pytorch_version: "2.8.0+cu128",
       embedded_python: false,

@@ -1,11 +1,11 @@
 /**
  * `npm run comfyui-sim [-- --port 8188 --host 127.0.0.1 --step-ms 50 --checkpoints a,b --upscale-models x,y
- * --vram-gb 24 --fail-next oom|stall|drop-ws]`: a ComfyUI simulator for development without a GPU. Prints one
+ * --vram-gb 24 --fail-next oom|stall|drop-ws --profile comfyui-0.17|comfyui-2024]`: a ComfyUI simulator for development without a GPU. Prints one
  * line with its URL; stops cleanly on SIGINT or SIGTERM.
  */
 import { parseArgs } from "node:util";
 import { SIM_FAULTS, type SimFault } from "./faults.ts";
-import { startComfyuiSim } from "./sim.ts";
+import { SIM_PROFILES, type SimProfile, startComfyuiSim } from "./sim.ts";
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     "upscale-models": { type: "string" },
     "vram-gb": { type: "string", default: "24" },
     "fail-next": { type: "string" },
+    profile: { type: "string", default: "comfyui-0.17" },
   },
 });
 
@@ -36,7 +37,12 @@ if (failNext !== undefined && !SIM_FAULTS.includes(failNext as SimFault)) {
   throw new Error(`--fail-next must be one of ${SIM_FAULTS.join(", ")}`);
 }
 
+if (!SIM_PROFILES.includes(values.profile as SimProfile)) {
+  throw new Error(`--profile must be one of ${SIM_PROFILES.join(", ")}`);
+}
+
 const sim = await startComfyuiSim({
+  profile: values.profile as SimProfile,
   port: number("port", values.port),
   host: values.host,
   stepMs: number("step-ms", values["step-ms"]),

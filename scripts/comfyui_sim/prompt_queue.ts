@@ -45,15 +45,6 @@ export class PromptQueue {
     return front ? -n : n;
   }
 
-  /** Whether a prompt id is queued, running or in history. */
-  has(promptId: string): boolean {
-    return (
-      this.running?.promptId === promptId ||
-      this.pending.some((i) => i.promptId === promptId) ||
-      this.history.has(promptId)
-    );
-  }
-
   put(item: QueueItem): void {
     this.pending.push(item);
     this.pending.sort((a, b) => a.number - b.number);

@@ -1,7 +1,9 @@
 /**
- * The queue's routes, after ComfyUI's server.py: POST /prompt (validate, then queue or refuse with 400, or 409
- * for a prompt_id already used), GET /prompt, POST /interrupt (only the named prompt if it is the running one;
- * no body: whatever runs), GET/POST /queue and GET/POST /history.
+ * The queue's routes, after ComfyUI's server.py: POST /prompt (validate, then queue or refuse with 400; a
+ * prompt_id already used is accepted, and its history entry is overwritten when it runs again, as 0.17 does),
+ * GET /prompt, POST /interrupt (only the named prompt if it is the running one; no body: whatever runs),
+ * GET/POST /queue and GET/POST /history. The `comfyui-2024` profile ignores a client's prompt_id and interrupts
+ * whatever runs, whatever the body names.
  */
 import { randomUUID } from "node:crypto";
 import { UUID_PATTERN } from "../../shared/uuid.ts";
@@ -19,11 +21,9 @@ export const postPrompt: Handler = async (req, state) => {
   if (!isObject(body)) return json(promptError("no_prompt", "No prompt provided", "No prompt provided"), 400);
   const number = "number" in body ? Number(body.number) : state.queue.number(body.front === true);
   if (!("prompt" in body)) return json(promptError("no_prompt", "No prompt provided", "No prompt provided"), 400);
-  const given = body.prompt_id === undefined || body.prompt_id === null ? undefined : String(body.prompt_id);
+  const honoured = state.profile !== "comfyui-2024" && body.prompt_id !== undefined && body.prompt_id !== null;
+  const given = honoured ? String(body.prompt_id) : undefined;
   const promptId = given === undefined ? randomUUID() : UUID_PATTERN.test(given) ? given.toLowerCase() : given;
-  if (state.queue.has(promptId)) {
-    return json(promptError("duplicate_prompt_id", `Prompt ID ${promptId} is already queued or in history`), 409);
-  }
   const validation = validatePrompt(
     body.prompt,
     {
@@ -45,7 +45,8 @@ export const getPrompt: Handler = (_req, state) => json({ exec_info: { queue_rem
 
 export const postInterrupt: Handler = async (req, state) => {
   const body = await jsonBody(req);
-  const target = isObject(body) && body.prompt_id ? String(body.prompt_id) : undefined;
+  const targeted = state.profile !== "comfyui-2024" && isObject(body) && body.prompt_id;
+  const target = targeted ? String(body.prompt_id) : undefined;
   const running = state.queue.running;
   if (running && (target === undefined || target === running.promptId)) state.executor.interrupt();
   return empty();

@@ -23,6 +23,8 @@ export interface Reply {
 }
 
 export interface SimState {
+  /** The server imitated (sim.ts, SIM_PROFILES). */
+  profile: "comfyui-0.17" | "comfyui-2024";
   queue: PromptQueue;
   files: FileStore;
   executor: Executor;

@@ -20,7 +20,18 @@ export type { SimFault } from "./faults.ts";
 export const DEFAULT_CHECKPOINTS = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors"];
 export const DEFAULT_UPSCALE_MODELS = ["RealESRGAN_x2plus.pth", "RealESRGAN_x4plus.pth"];
 
+/**
+ * Which ComfyUI the simulator is. `comfyui-0.17` (the default): the server measured in
+ * ../shared/reference/comfyui-protocol.md. `comfyui-2024`: a server from before 0.3.44, as measured on an April-2024
+ * build: it runs every prompt under an id of its own (a client's `prompt_id` is ignored), its /interrupt stops
+ * whatever runs (no targeted interrupt), and /system_stats has no `comfyui_version`.
+ */
+export const SIM_PROFILES = ["comfyui-0.17", "comfyui-2024"] as const;
+export type SimProfile = (typeof SIM_PROFILES)[number];
+
 export interface ComfyuiSimOptions {
+  /** The server imitated; `comfyui-0.17` by default. */
+  profile?: SimProfile;
   /** 8188 by default, like ComfyUI; 0 picks a free port. */
   port?: number;
   host?: string;
@@ -75,6 +86,7 @@ export async function startComfyuiSim(options: ComfyuiSimOptions = {}): Promise<
   const vramGb = options.vramGb ?? 24;
   const executor: Executor = new Executor({ queue, hub, files, catalog, faults, stepMs: options.stepMs ?? 50, vramGb });
   const state: SimState = {
+    profile: options.profile ?? "comfyui-0.17",
     queue,
     files,
     executor,
