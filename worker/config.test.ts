@@ -84,6 +84,27 @@ describe("runner helpers", () => {
     assert.equal(refused.retryable, false);
     assert.equal(refused.node, "3");
     assert.ok((refused.details?.node_errors as Record<string, unknown> | undefined)?.["3"]);
+    // A node type the server lacks is named, from 0.17's missing_node_type and from an older server's wording.
+    const missing = validationFailure({
+      error: {
+        type: "missing_node_type",
+        message: "Node 'KSamplerTurbo' not found. The custom node may not be installed.",
+        details: "Node ID '#3'",
+        extra_info: { node_id: "3", class_type: "KSamplerTurbo", node_title: "KSamplerTurbo" },
+      },
+      node_errors: {},
+    });
+    assert.deepEqual([missing.code, missing.retryable, missing.node], ["missing_node_type", false, "3"]);
+    assert.match(missing.message, /node type KSamplerTurbo \(node 3\).*not installed on this worker/);
+    const old = validationFailure({
+      error: {
+        type: "invalid_prompt",
+        message: "Cannot execute because node KSamplerTurbo does not exist.",
+        details: "Node ID '#3'",
+      },
+      node_errors: {},
+    });
+    assert.deepEqual([old.code, old.node], ["missing_node_type", "3"]);
     const oom = executionFailure({
       node_id: "3",
       node_type: "KSampler",

@@ -49,20 +49,50 @@ export function asJobFailure(error: unknown): JobFailure {
 /** POST /prompt answered 400: the graph does not validate on this ComfyUI. */
 export function validationFailure(body: unknown): JobFailure {
   const b = (typeof body === "object" && body !== null ? body : {}) as {
-    error?: { type?: unknown; message?: unknown; details?: unknown } | string;
+    error?: { type?: unknown; message?: unknown; details?: unknown; extra_info?: Record<string, unknown> } | string;
     node_errors?: Record<string, { errors?: Array<{ message?: unknown; details?: unknown }>; class_type?: unknown }>;
   };
   const error = typeof b.error === "string" ? { message: b.error } : (b.error ?? {});
   const nodeErrors = b.node_errors ?? {};
+  const missing = missingNodeType(error);
+  if (missing) {
+    return new JobFailure(
+      "missing_node_type",
+      `the graph needs node type ${missing.classType} (node ${missing.node}), which is not installed on this worker's ComfyUI`,
+      false,
+      { node: missing.node, details: { error, class_type: missing.classType } },
+    );
+  }
   const [node, first] = Object.entries(nodeErrors)[0] ?? [];
   const firstError = first?.errors?.[0];
+  // ComfyUI's message says what is wrong; its details often only where ("Node ID '#1'").
   const summary = firstError
     ? `node ${node} (${String(first?.class_type)}): ${String(firstError.message)}${firstError.details ? `: ${String(firstError.details)}` : ""}`
-    : String(error.details || error.message || "the prompt is not valid");
+    : String(error.message || error.details || "the prompt is not valid");
   return new JobFailure("comfyui_validation", `ComfyUI refused the graph: ${summary}`, false, {
     ...(node ? { node } : {}),
     details: { error, node_errors: nodeErrors },
   });
+}
+
+/**
+ * The node type a refusal says is not installed: 0.17's `missing_node_type` (its extra_info names it), or an older
+ * server's `invalid_prompt` "Cannot execute because node X does not exist." (its details name the node).
+ */
+function missingNodeType(error: {
+  type?: unknown;
+  message?: unknown;
+  details?: unknown;
+  extra_info?: Record<string, unknown>;
+}): { classType: string; node: string } | undefined {
+  const node = /#([^']*)'/.exec(String(error.details ?? ""))?.[1] ?? "?";
+  if (error.type === "missing_node_type") {
+    const classType = error.extra_info?.class_type ?? /Node '(.+)' not found/.exec(String(error.message))?.[1];
+    const id = error.extra_info?.node_id;
+    return { classType: String(classType ?? "?"), node: typeof id === "string" ? id : node };
+  }
+  const old = /^Cannot execute because node (.+) does not exist\.$/.exec(String(error.message ?? ""));
+  return old ? { classType: old[1], node } : undefined;
 }
 
 /** Whether an execution_error is CUDA/torch running out of memory. */

@@ -80,11 +80,19 @@ describe("ComfyUI simulator with the real client", () => {
       const unknown = await refusal(client, { ...graph, "3": { class_type: "KSamplerTurbo", inputs: {} } });
       assert.equal(unknown.status, 400);
       assert.deepEqual(unknown.json.error, {
-        type: "invalid_prompt",
-        message: "Cannot execute because node KSamplerTurbo does not exist.",
+        type: "missing_node_type",
+        message: "Node 'KSamplerTurbo' not found. The custom node may not be installed.",
         details: "Node ID '#3'",
-        extra_info: {},
+        extra_info: { node_id: "3", class_type: "KSamplerTurbo", node_title: "KSamplerTurbo" },
       });
+      // A link to a node the prompt does not have: ComfyUI's KeyError, reported as it is.
+      const dangling = structuredClone(graph);
+      dangling["3"].inputs.model = ["99", 0];
+      const keyError = (await refusal(client, dangling)).json;
+      const reasons = Object.values(
+        keyError.node_errors as Record<string, { errors: { type: string; details: string }[] }>,
+      ).flatMap((n) => n.errors);
+      assert.ok(reasons.some((r) => r.type === "exception_during_validation" && r.details === "'99'"));
       const bad = structuredClone(graph);
       bad["3"].inputs.steps = 0;
       bad["3"].inputs.cfg = "lots";

@@ -27,6 +27,7 @@ export const postPrompt: Handler = async (req, state) => {
   const validation = validatePrompt(
     body.prompt,
     {
+      profile: state.profile,
       catalog: state.catalog(),
       inputImageExists: (name) => state.files.get(FileStore.parseAnnotated(name)) !== undefined,
     },

@@ -24,6 +24,8 @@ export type Validation =
 
 export interface ValidationContext {
   catalog: Record<string, NodeDefinition>;
+  /** 0.17 names an unknown node type `missing_node_type`; the 2024 server said `invalid_prompt`. */
+  profile: "comfyui-0.17" | "comfyui-2024";
   /** LoadImage's VALIDATE_INPUTS: whether an input file (maybe "sub/x.png [input]") exists. */
   inputImageExists(name: string): boolean;
 }
@@ -58,8 +60,21 @@ export function validatePrompt(raw: unknown, ctx: ValidationContext, partialTarg
       return refused("invalid_prompt", message, `Node ID '#${id}'`);
     }
     const def = ctx.catalog[classType];
-    if (!def) {
+    if (!def && ctx.profile === "comfyui-2024") {
       return refused("invalid_prompt", `Cannot execute because node ${classType} does not exist.`, `Node ID '#${id}'`);
+    }
+    if (!def) {
+      const title = (node as { _meta?: { title?: unknown } })._meta?.title;
+      return {
+        ok: false,
+        error: {
+          type: "missing_node_type",
+          message: `Node '${classType}' not found. The custom node may not be installed.`,
+          details: `Node ID '#${id}'`,
+          extra_info: { node_id: id, class_type: classType, node_title: typeof title === "string" ? title : classType },
+        },
+        nodeErrors: {},
+      };
     }
     if (typeof node.inputs !== "object" || node.inputs === null) node.inputs = {};
     if (def.output_node && (!targets || targets.includes(id))) outputs.push(id);
@@ -97,6 +112,19 @@ export function validatePrompt(raw: unknown, ctx: ValidationContext, partialTarg
       const value = node.inputs[name];
       if (Array.isArray(value)) {
         const source = isLink(value) ? prompt[value[0]] : undefined;
+        if (isLink(value) && !source) {
+          // ComfyUI looks the linked node up and raises KeyError, which validate_prompt reports as it is.
+          errors.push({
+            type: "exception_during_validation",
+            message: "Exception when validating node",
+            details: `'${value[0]}'`,
+            extra_info: {
+              exception_type: "KeyError",
+              traceback: [`  File "execution.py", in validate_inputs\n    o_class_type = prompt[o_id]['class_type']\n`],
+            },
+          });
+          continue;
+        }
         const received = source ? ctx.catalog[source.class_type].output[value[1]] : undefined;
         if (value.length !== 2 || !source || received === undefined) {
           errors.push({
