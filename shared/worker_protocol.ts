@@ -103,6 +103,8 @@ export const ClaimedJob = z.object({
   attempt: z.int(),
   max_attempts: z.int(),
   deadline: z.string().nullable(),
+  /** Seconds the prompt may execute once ComfyUI starts it; past them the worker interrupts and fails the job. */
+  execution_timeout_seconds: z.int().positive(),
 });
 export type ClaimedJob = z.infer<typeof ClaimedJob>;
 

@@ -483,6 +483,20 @@ begin
 end $$;
 
 --
+-- Name: execution_timeout_seconds(text, integer); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.execution_timeout_seconds(p_type text, p_workflow_seconds integer DEFAULT NULL::integer) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select least(
+    coalesce(p_workflow_seconds, (s.value -> 'by_type' ->> p_type)::integer, (s.value ->> 'default_seconds')::integer),
+    (s.value ->> 'max_seconds')::integer)
+    from (select kiln.setting('execution_timeout') as value) s
+$$;
+
+--
 -- Name: expire_deadlines(integer); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
@@ -1733,12 +1747,20 @@ CREATE TABLE public.workflows (
     enabled boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    execution_timeout_seconds integer,
     CONSTRAINT workflows_bindings_check CHECK ((jsonb_typeof(bindings) = 'object'::text)),
     CONSTRAINT workflows_cost_rule_check CHECK ((jsonb_typeof(cost_rule) = 'object'::text)),
     CONSTRAINT workflows_description_check CHECK ((char_length(description) <= 2000)),
+    CONSTRAINT workflows_execution_timeout_seconds_check CHECK (((execution_timeout_seconds >= 1) AND (execution_timeout_seconds <= 86400))),
     CONSTRAINT workflows_graph_check CHECK ((jsonb_typeof(graph) = 'object'::text)),
     CONSTRAINT workflows_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100)))
 );
+
+--
+-- Name: COLUMN workflows.execution_timeout_seconds; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.workflows.execution_timeout_seconds IS 'Seconds this workflow''s prompts may execute; null: the job type''s or the default (kiln.settings execution_timeout).';
 
 --
 -- Name: account_webhook_secrets account_webhook_secrets_pkey; Type: CONSTRAINT; Schema: kiln; Owner: -
@@ -2367,6 +2389,12 @@ REVOKE ALL ON FUNCTION kiln.enqueue_webhook_ping(p_endpoint_id uuid, p_owner_id 
 --
 
 REVOKE ALL ON FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type text, p_summary jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION execution_timeout_seconds(p_type text, p_workflow_seconds integer); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.execution_timeout_seconds(p_type text, p_workflow_seconds integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION expire_deadlines(p_limit integer); Type: ACL; Schema: kiln; Owner: -

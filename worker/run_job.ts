@@ -74,6 +74,9 @@ export class JobRun {
   private cancelRequested = false;
   private prompt: PromptRun | undefined;
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The execution clock: started when ComfyUI starts the prompt; aborted (with the failure) when it runs out. */
+  private readonly executionClock = new AbortController();
+  private executionTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(job: ClaimedJob, deps: JobRunDeps) {
     this.job = job;
@@ -124,6 +127,22 @@ export class JobRun {
     this.cancelTimer = setTimeout(() => this.stop("cancel"), this.deps.cancelTimeoutMs ?? 10_000);
   }
 
+  /**
+   * ComfyUI started the prompt (its first event): from now on it has the job's execution timeout. Past it, ComfyUI
+   * is told to stop and the run fails `execution_timeout`, not retryable, without waiting for ComfyUI to answer:
+   * a wedged ComfyUI must not hold the job.
+   */
+  private startExecutionClock(): void {
+    const seconds = this.job.execution_timeout_seconds;
+    this.executionTimer = setTimeout(() => {
+      if (this.prompt) void this.deps.comfy.interrupt(this.prompt.promptId);
+      this.deps.log.job(this.job.id, "execution_timeout", { seconds });
+      this.executionClock.abort(
+        new JobFailure("execution_timeout", `the prompt executed for longer than its ${seconds} s timeout`, false),
+      );
+    }, seconds * 1000);
+  }
+
   private setPhase(phase: JobPhase): void {
     this.phase = phase;
     this.deps.onChange();
@@ -164,8 +183,9 @@ export class JobRun {
       this.setPhase("executing");
       deps.log.job(job.id, "executing", { prompt_id: this.prompt.promptId, seed: built.seed });
       if (this.cancelRequested) this.interruptForCancel();
-      const outcome = await untilAborted(this.prompt.outcome, signal);
+      const outcome = await untilAborted(this.prompt.outcome, AbortSignal.any([signal, this.executionClock.signal]));
       clearTimeout(this.cancelTimer);
+      clearTimeout(this.executionTimer);
       if (outcome.kind === "interrupted") {
         if (this.cancelRequested) this.stop("cancel");
         throw new JobFailure("comfyui_interrupted", "the prompt was interrupted in ComfyUI", true);
@@ -188,6 +208,7 @@ export class JobRun {
     } finally {
       this.active = false;
       clearTimeout(this.cancelTimer);
+      clearTimeout(this.executionTimer);
       this.prompt?.detach();
     }
   }
@@ -254,6 +275,7 @@ export class JobRun {
 
   private onPromptEvent(event: PromptEvent, progress: GraphProgress): void {
     if (event.type === "executing" && event.data.node === null) this.mark("comfy_done");
+    else if (this.executionTimer === undefined) this.startExecutionClock();
     if (!progress.update(event) || this.phase !== "executing") return;
     this.progress = progress.snapshot();
     this.deps.onChange();

@@ -31,6 +31,47 @@ const eventsOf = (id: string) =>
     select type, data from public.job_events where job_id = ${id} order by seq`;
 
 describe("failures and cancels", { timeout: 30_000 }, () => {
+  test("a prompt that executes past its timeout is interrupted in ComfyUI and fails, not retried", async () => {
+    // The clock starts when ComfyUI starts the prompt; the stalled sampler never ends by itself.
+    await stack.setting("execution_timeout", { default_seconds: 600, max_seconds: 1800, by_type: { txt2img: 1 } });
+    try {
+      const interrupts = sim.interrupts.length;
+      const id = await stack.createJob({
+        type: "txt2img",
+        params: { prompt: "wedged [sim:stall]", width: 64, height: 64 },
+      });
+      const job = await stack.waitFor(id, final, 8000);
+      assert.equal(job.status, "failed", JSON.stringify(job));
+      assert.equal(job.error?.code, "execution_timeout");
+      assert.equal(job.error?.retryable, false);
+      assert.match(String(job.error?.message), /longer than its 1 s timeout/);
+      assert.equal(job.attempts, 1, "not retried");
+      assert.equal(sim.interrupts.length, interrupts + 1, "ComfyUI was told to stop the prompt");
+    } finally {
+      await stack.setting("execution_timeout", { default_seconds: 600, max_seconds: 1800, by_type: {} });
+    }
+  });
+
+  test("a job's execution timeout: a workflow's own, else its type's, else the default, never past the cap", async () => {
+    const limit = async (type: string, workflowSeconds: number | null) =>
+      (await stack.h.sql<{ s: number }[]>`select kiln.execution_timeout_seconds(${type}, ${workflowSeconds}) as s`)[0]
+        .s;
+    await stack.setting("execution_timeout", { default_seconds: 600, max_seconds: 1800, by_type: { upscale: 120 } });
+    try {
+      assert.deepEqual(
+        [
+          await limit("txt2img", null),
+          await limit("upscale", null),
+          await limit("upscale", 900),
+          await limit("workflow", 7200),
+        ],
+        [600, 120, 900, 1800],
+      );
+    } finally {
+      await stack.setting("execution_timeout", { default_seconds: 600, max_seconds: 1800, by_type: {} });
+    }
+  });
+
   test("a graph ComfyUI refuses fails at once with its node_errors, is not retried, and is refunded", async () => {
     const before = await balance();
     const id = await stack.createJob({

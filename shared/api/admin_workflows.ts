@@ -23,6 +23,11 @@ const fields = {
   bindings: Bindings.optional().openapi({ description: "Which graph input each job input sets." }),
   cost_rule: CostRule.optional(),
   enabled: z.boolean().optional().openapi({ description: "Disabled workflows cannot be run (default true)." }),
+  execution_timeout_seconds: z.int().min(1).max(86_400).nullable().optional().openapi({
+    description:
+      "Seconds its prompts may execute once ComfyUI starts them (never more than the execution_timeout setting's max_seconds); null: the job type's or the default.",
+    example: 900,
+  }),
 };
 
 export const AdminWorkflowCreateBody = strictObject(fields, "the workflow").openapi("AdminWorkflowCreate");
@@ -38,6 +43,7 @@ export const AdminWorkflowUpdateBody = strictObject(
     bindings: fields.bindings,
     cost_rule: fields.cost_rule,
     enabled: fields.enabled,
+    execution_timeout_seconds: fields.execution_timeout_seconds,
   },
   "the change",
 ).openapi("AdminWorkflowUpdate");
@@ -54,6 +60,7 @@ export const AdminWorkflow = z
     bindings: z.record(z.string(), z.unknown()),
     cost_rule: z.record(z.string(), z.unknown()),
     enabled: z.boolean(),
+    execution_timeout_seconds: z.int().nullable(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })

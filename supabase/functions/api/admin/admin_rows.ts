@@ -28,6 +28,7 @@ export interface WorkflowRow {
   bindings: Record<string, unknown>;
   cost_rule: Record<string, unknown>;
   enabled: boolean;
+  execution_timeout_seconds: number | null;
   created_at: Date;
   updated_at: Date;
 }

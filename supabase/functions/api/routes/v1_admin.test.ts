@@ -65,14 +65,27 @@ describe("admin routes", () => {
       200,
     );
     assert.ok(list.data.some((w) => w.id === created.id));
-    const patched = await json<{ enabled: boolean; name: string; description: string }>(
+    const patched = await json<{
+      enabled: boolean;
+      name: string;
+      description: string;
+      execution_timeout_seconds: number | null;
+    }>(
       await h.call("PATCH", `/v1/admin/workflows/${created.id}`, {
         auth: admin.token,
-        body: { enabled: false, description: "off for now" },
+        body: { enabled: false, description: "off for now", execution_timeout_seconds: 900 },
       }),
       200,
     );
-    assert.deepEqual([patched.enabled, patched.name, patched.description], [false, "portrait", "off for now"]);
+    assert.deepEqual(
+      [patched.enabled, patched.name, patched.description, patched.execution_timeout_seconds],
+      [false, "portrait", "off for now", 900],
+    );
+    const tooLong = await h.call("PATCH", `/v1/admin/workflows/${created.id}`, {
+      auth: admin.token,
+      body: { execution_timeout_seconds: 0 },
+    });
+    assert.equal(tooLong.status, 422);
     assert.equal((await h.call("DELETE", `/v1/admin/workflows/${created.id}`, { auth: admin.token })).status, 204);
     assert.equal((await h.call("GET", `/v1/admin/workflows/${created.id}`, { auth: admin.token })).status, 404);
     for (const action of ["workflow.created", "workflow.updated", "workflow.deleted"]) {

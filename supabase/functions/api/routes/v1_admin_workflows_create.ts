@@ -36,10 +36,12 @@ export function registerAdminWorkflowsCreate(app: ApiApp, deps: ApiDeps): void {
     });
     const [row] = await sql<WorkflowRow[]>`
       with w as (
-        insert into public.workflows (owner_id, name, description, job_type, graph, bindings, cost_rule, enabled)
+        insert into public.workflows (owner_id, name, description, job_type, graph, bindings, cost_rule, enabled,
+                                      execution_timeout_seconds)
         values (${body.owner_id ?? null}, ${body.name}, ${body.description ?? null}, ${body.job_type ?? "workflow"},
                 ${sql.json(body.graph as JsonValue)}, ${sql.json((body.bindings ?? {}) as JsonValue)},
-                ${sql.json((body.cost_rule ?? { base: 10 }) as JsonValue)}, ${body.enabled ?? true})
+                ${sql.json((body.cost_rule ?? { base: 10 }) as JsonValue)}, ${body.enabled ?? true},
+                ${body.execution_timeout_seconds ?? null})
         returning *
       ), a as (${audit})
       select * from w`.catch((error) => failOnConstraint(error, "workflow"));

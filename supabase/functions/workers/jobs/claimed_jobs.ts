@@ -22,6 +22,7 @@ interface ClaimRow {
   attempts: number;
   max_attempts: number;
   deadline: Date | null;
+  execution_timeout_seconds: number;
   workflow_id: string | null;
   graph: Record<string, unknown> | null;
   bindings: unknown;
@@ -37,7 +38,9 @@ export async function claimJobs(
   const rows = await deps.sql<ClaimRow[]>`
     select j.id, j.type, j.owner_id, j.params, j.fencing_token::text as fencing_token,
            extract(epoch from j.lease_expires_at - j.claimed_at)::int as lease_seconds, j.lease_expires_at,
-           j.attempts, j.max_attempts, j.deadline, w.id as workflow_id, w.graph, w.bindings
+           j.attempts, j.max_attempts, j.deadline, w.id as workflow_id, w.graph, w.bindings,
+           kiln.execution_timeout_seconds(j.type, (select t.execution_timeout_seconds from public.workflows t
+                                                    where t.id = j.workflow_id)) as execution_timeout_seconds
       from kiln.claim_jobs(${workerId}, ${types as string[]}::text[], ${n}) j
       left join public.workflows w on w.id = j.workflow_id and j.type = 'workflow'`;
   if (rows.length === 0) return [];
@@ -106,6 +109,7 @@ function toClaimedJob(row: ClaimRow, inputs: { ref: string; url: string }[]): Cl
     attempt: row.attempts,
     max_attempts: row.max_attempts,
     deadline: row.deadline?.toISOString() ?? null,
+    execution_timeout_seconds: row.execution_timeout_seconds,
   };
 }
 
