@@ -46,6 +46,8 @@ export const ComfyInstance = z.strictObject({
     .max(16),
   /** Model files by kind, from /object_info (checkpoints, upscale_models, …). */
   models: z.record(z.string().max(50), z.array(z.string().max(300)).max(2000)),
+  /** The node types it has, from /object_info (absent: not read; claims then do not judge node types). */
+  node_types: z.array(z.string().max(200)).max(10_000).optional(),
 });
 export type ComfyInstance = z.infer<typeof ComfyInstance>;
 

@@ -154,16 +154,24 @@ CREATE TABLE public.jobs (
     started_at timestamp with time zone,
     finished_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    requirements jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT finished_jobs_have_an_end CHECK (((status = ANY (ARRAY['succeeded'::public.job_status, 'failed'::public.job_status, 'canceled'::public.job_status])) = (finished_at IS NOT NULL))),
     CONSTRAINT jobs_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT jobs_cost_check CHECK ((cost >= 0)),
     CONSTRAINT jobs_idempotency_key_check CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 255))),
     CONSTRAINT jobs_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 20))),
     CONSTRAINT jobs_priority_check CHECK (((priority >= '-100'::integer) AND (priority <= 100))),
+    CONSTRAINT jobs_requirements_check CHECK ((jsonb_typeof(requirements) = 'object'::text)),
     CONSTRAINT jobs_type_check CHECK ((type ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
     CONSTRAINT jobs_webhook_url_check CHECK ((char_length(webhook_url) <= 2048)),
     CONSTRAINT running_jobs_have_a_lease CHECK (((status = 'running'::public.job_status) = ((lease_expires_at IS NOT NULL) AND (fencing_token IS NOT NULL))))
 );
+
+--
+-- Name: COLUMN jobs.requirements; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.jobs.requirements IS 'What the job needs of a worker''s ComfyUI: {checkpoints, upscale_models, loras, vae, node_types: [names]}.';
 
 --
 -- Name: claim_jobs(uuid, text[], integer, integer); Type: FUNCTION; Schema: kiln; Owner: -
@@ -176,11 +184,16 @@ CREATE FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit in
 declare
   v_lease interval := make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer));
   v_job public.jobs;
+  v_worker public.workers;
+  v_can jsonb;
 begin
   perform set_config('synchronous_commit', 'off', true);
-  if (kiln.touch_worker(p_worker_id)).draining then
+  v_worker := kiln.touch_worker(p_worker_id);
+  if v_worker.draining then
     return;
   end if;
+  -- What this worker's ComfyUI has (null: registered before workers reported it; it is then not judged).
+  v_can := v_worker.capabilities -> 'can';
   for v_job in
     with claimable as (
       select j.id
@@ -189,6 +202,9 @@ begin
          and j.run_after <= now()
          and j.type = any(p_job_types)
          and (j.deadline is null or j.deadline > now())
+         -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
+         and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
+                                            else j.requirements - 'node_types' end)
        order by j.priority desc, j.run_after, j.id
        limit p_limit
          for update skip locked
@@ -275,10 +291,10 @@ begin
 end $$;
 
 --
--- Name: create_job(uuid, text, jsonb, bigint, uuid, uuid, integer, integer, integer, text, text, text, text[], jsonb, boolean); Type: FUNCTION; Schema: kiln; Owner: -
+-- Name: create_job(uuid, text, jsonb, bigint, uuid, uuid, integer, integer, integer, text, text, text, text[], jsonb, boolean, jsonb); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
-CREATE FUNCTION kiln.create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid DEFAULT NULL::uuid, p_workflow_id uuid DEFAULT NULL::uuid, p_priority integer DEFAULT 0, p_max_attempts integer DEFAULT NULL::integer, p_deadline_seconds integer DEFAULT NULL::integer, p_idempotency_key text DEFAULT NULL::text, p_request_hash text DEFAULT NULL::text, p_webhook_url text DEFAULT NULL::text, p_webhook_events text[] DEFAULT NULL::text[], p_metadata jsonb DEFAULT '{}'::jsonb, p_notify boolean DEFAULT true) RETURNS jsonb
+CREATE FUNCTION kiln.create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid DEFAULT NULL::uuid, p_workflow_id uuid DEFAULT NULL::uuid, p_priority integer DEFAULT 0, p_max_attempts integer DEFAULT NULL::integer, p_deadline_seconds integer DEFAULT NULL::integer, p_idempotency_key text DEFAULT NULL::text, p_request_hash text DEFAULT NULL::text, p_webhook_url text DEFAULT NULL::text, p_webhook_events text[] DEFAULT NULL::text[], p_metadata jsonb DEFAULT '{}'::jsonb, p_notify boolean DEFAULT true, p_requirements jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -333,12 +349,13 @@ begin
 
   insert into public.jobs (
     owner_id, api_key_id, type, workflow_id, params, priority, max_attempts, deadline, cost,
-    idempotency_key, request_hash, webhook_url, webhook_events, metadata
+    idempotency_key, request_hash, webhook_url, webhook_events, metadata, requirements
   ) values (
     p_owner_id, p_api_key_id, p_type, p_workflow_id, p_params, p_priority,
     coalesce(p_max_attempts, (kiln.setting('max_attempts'))::integer),
     now() + make_interval(secs => p_deadline_seconds), p_cost,
-    p_idempotency_key, p_request_hash, p_webhook_url, p_webhook_events, coalesce(p_metadata, '{}')
+    p_idempotency_key, p_request_hash, p_webhook_url, p_webhook_events, coalesce(p_metadata, '{}'),
+    coalesce(p_requirements, '{}')
   ) returning * into v_job;
 
   if p_cost > 0 then
@@ -651,7 +668,7 @@ begin
     'outputs', p_job.outputs, 'error', p_job.error, 'cost', p_job.cost, 'metadata', p_job.metadata,
     'workflow_id', p_job.workflow_id, 'run_after', p_job.run_after, 'deadline', p_job.deadline,
     'created_at', p_job.created_at, 'claimed_at', p_job.claimed_at, 'started_at', p_job.started_at,
-    'finished_at', p_job.finished_at
+    'finished_at', p_job.finished_at, 'requirements', p_job.requirements
   );
 end $$;
 
@@ -867,6 +884,11 @@ CREATE FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every intege
     AS $$
   select jsonb_build_object(
     'workers_online', kiln.workers_online(p_type),
+    -- What each online worker of the type has, so the API can tell a job no online worker can run.
+    'workers_can', (select coalesce(jsonb_agg(coalesce(w.capabilities -> 'can', 'null'::jsonb)), '[]'::jsonb)
+                      from public.workers w
+                     where w.revoked_at is null and not w.draining and p_type = any(w.job_types)
+                       and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)),
     -- What the snapshot cost the server (ms), so the API can space its refreshes by it.
     'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000,
     'keys', coalesce(jsonb_agg(jsonb_build_array(q.ahead, q.priority, q.run_after_us, q.id) order by q.ahead)
@@ -2355,10 +2377,10 @@ REVOKE ALL ON FUNCTION kiln.claim_webhook_deliveries(p_limit integer, p_lease_se
 REVOKE ALL ON FUNCTION kiln.complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_outputs jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean); Type: ACL; Schema: kiln; Owner: -
+-- Name: FUNCTION create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean, p_requirements jsonb); Type: ACL; Schema: kiln; Owner: -
 --
 
-REVOKE ALL ON FUNCTION kiln.create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION kiln.create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean, p_requirements jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION disable_webhook_endpoint(p_endpoint_id uuid, p_reason text); Type: ACL; Schema: kiln; Owner: -

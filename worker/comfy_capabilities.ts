@@ -1,19 +1,13 @@
 /**
- * What a ComfyUI instance offers, for `register`: its version and devices from `/system_stats`, and its model
- * files from `/object_info/<loader>` (the combo list of each loader's model input). An instance that does not
- * answer is described by its URL alone; the worker registers anyway and claims for it once it is up.
+ * What a ComfyUI instance offers, for `register`: its version and devices from `/system_stats`, and from one
+ * `/object_info` its node types and its model files (the combo list of each loader's model input). Claims match
+ * these against what each job needs (shared/comfyui/requirements.ts). An instance that does not answer is described
+ * by its URL alone; the worker registers anyway and claims for it once it is up.
  */
+import { MODEL_LOADERS } from "../shared/comfyui/requirements.ts";
 import type { ComfyInstance } from "../shared/worker_protocol.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
 import { redactUrl } from "./config.ts";
-
-/** Loader node → [its model input, the model kind it lists]. */
-const MODEL_LOADERS: Record<string, [input: string, kind: string]> = {
-  CheckpointLoaderSimple: ["ckpt_name", "checkpoints"],
-  UpscaleModelLoader: ["model_name", "upscale_models"],
-  LoraLoader: ["lora_name", "loras"],
-  VAELoader: ["vae_name", "vae"],
-};
 
 interface SystemStats {
   system?: { comfyui_version?: unknown };
@@ -43,26 +37,40 @@ export async function describeInstance(conn: ComfyConnection): Promise<ComfyInst
   } catch {
     return instance;
   }
+  let info: ObjectInfo;
+  try {
+    info = await conn.json<ObjectInfo>("/object_info", {}, 30_000);
+  } catch {
+    return instance;
+  }
+  instance.node_types = Object.keys(info)
+    .slice(0, 10_000)
+    .map((n) => n.slice(0, 200));
   for (const [loader, [input, kind]] of Object.entries(MODEL_LOADERS)) {
-    const names = await modelList(conn, loader, input);
-    if (names) instance.models[kind] = names.slice(0, 2000).map((n) => n.slice(0, 300));
+    const names = comboOf(info, loader, input);
+    if (names)
+      instance.models[kind] = [...new Set([...(instance.models[kind] ?? []), ...names])]
+        .slice(0, 2000)
+        .map((n) => n.slice(0, 300));
   }
   return instance;
+}
+
+type ObjectInfo = Record<string, { input?: { required?: Record<string, unknown[]> } }>;
+
+/** The names a loader's combo input lists, or undefined when the instance has no such node. */
+function comboOf(info: ObjectInfo, loader: string, input: string): string[] | undefined {
+  const spec = info[loader]?.input?.required?.[input];
+  // Older servers list the names directly; newer ones as ["COMBO", {options: [...]}].
+  if (Array.isArray(spec?.[0])) return (spec[0] as unknown[]).filter((n): n is string => typeof n === "string");
+  const options = (spec?.[1] as { options?: unknown } | undefined)?.options;
+  return Array.isArray(options) ? options.filter((n): n is string => typeof n === "string") : undefined;
 }
 
 /** The model files a loader node offers, or undefined when the instance has no such node. */
 export async function modelList(conn: ComfyConnection, loader: string, input: string): Promise<string[] | undefined> {
   try {
-    const info = await conn.json<Record<string, { input?: { required?: Record<string, unknown[]> } }>>(
-      `/object_info/${loader}`,
-      {},
-      10_000,
-    );
-    const spec = info[loader]?.input?.required?.[input]?.[0];
-    // Older servers list the names directly; newer ones as ["COMBO", {options: [...]}].
-    if (Array.isArray(spec)) return spec.filter((n): n is string => typeof n === "string");
-    const options = (info[loader]?.input?.required?.[input]?.[1] as { options?: unknown } | undefined)?.options;
-    return Array.isArray(options) ? options.filter((n): n is string => typeof n === "string") : undefined;
+    return comboOf(await conn.json<ObjectInfo>(`/object_info/${loader}`, {}, 10_000), loader, input);
   } catch {
     return undefined;
   }

@@ -24,11 +24,25 @@ export interface RegisterOptions {
   connectWithinMs?: number;
 }
 
+/** What the worker registers: its job types and each ComfyUI instance as it is now. */
+async function describeWorker(
+  comfy: ComfyConnection[],
+  options: Pick<RegisterOptions, "jobTypes" | "runtime">,
+): Promise<Register> {
+  return {
+    job_types: options.jobTypes,
+    slots: comfy.length,
+    comfyui: await Promise.all(comfy.map((c) => describeInstance(c))),
+    worker_version: WORKER_VERSION,
+    runtime: options.runtime,
+  };
+}
+
 export async function registerWorker(
   protocol: ProtocolClient,
   comfy: ComfyConnection[],
   options: RegisterOptions,
-): Promise<Registered> {
+): Promise<{ registered: Registered; body: Register }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     Promise.all(comfy.map((c) => c.start())),
@@ -37,21 +51,34 @@ export async function registerWorker(
     }),
   ]);
   clearTimeout(timer);
-  const body: Register = {
-    job_types: options.jobTypes,
-    slots: comfy.length,
-    comfyui: await Promise.all(comfy.map((c) => describeInstance(c))),
-    worker_version: WORKER_VERSION,
-    runtime: options.runtime,
-  };
+  const body = await describeWorker(comfy, options);
   for (let attempt = 1; ; attempt++) {
     if (options.stopped()) throw new Error("stopped before registering");
     try {
-      return await protocol.register(body);
+      return { registered: await protocol.register(body), body };
     } catch (error) {
       if (!(error instanceof ProtocolError) || !error.retryable || options.stopped()) throw error;
       options.log.warn("register failed; retrying", { error: error.message, attempt });
       await options.sleep(Math.min(30_000, 500 * 2 ** attempt));
     }
   }
+}
+
+/**
+ * Describes the instances again and registers again if anything changed (a model added, a ComfyUI back with other
+ * nodes), so claims match what the worker has now. Answers what is registered.
+ */
+export async function refreshRegistration(
+  protocol: ProtocolClient,
+  comfy: ComfyConnection[],
+  options: Pick<RegisterOptions, "jobTypes" | "runtime" | "log">,
+  registered: Register,
+): Promise<Register> {
+  const now = await describeWorker(comfy, options);
+  if (JSON.stringify(now.comfyui) === JSON.stringify(registered.comfyui)) return registered;
+  await protocol.register(now);
+  options.log.info("what ComfyUI has changed: registered again", {
+    models: Object.fromEntries(now.comfyui.flatMap((i) => Object.entries(i.models)).map(([k, v]) => [k, v.length])),
+  });
+  return now;
 }

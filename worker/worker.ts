@@ -6,7 +6,7 @@
  * more, lets running jobs finish within the grace period, hands back the rest and deregisters; `kill()` stops
  * dead without a word (for tests of what a crash leaves behind).
  */
-import type { ClaimedJob, Registered } from "../shared/worker_protocol.ts";
+import type { ClaimedJob, Register, Registered } from "../shared/worker_protocol.ts";
 import { CancellableWait } from "./cancellable_wait.ts";
 import { defaultCheckpointOf } from "./comfy_capabilities.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
@@ -15,7 +15,7 @@ import type { InputFetcher } from "./input_fetch.ts";
 import type { Logger } from "./log.ts";
 import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
 import type { QueueWakeups } from "./realtime_wakeups.ts";
-import { registerWorker } from "./register_worker.ts";
+import { refreshRegistration, registerWorker } from "./register_worker.ts";
 import { type JobEnd, JobRun, type OnJobMark } from "./run_job.ts";
 
 export interface WorkerOptions {
@@ -31,6 +31,8 @@ export interface WorkerOptions {
   comfyLostAfterMs?: number;
   /** Instrumentation (the bench): each job's marks, see JobMark. Changes nothing. */
   onJobMark?: OnJobMark;
+  /** How often to check whether ComfyUI's models or nodes changed, and register again if so (default 5 min). */
+  capabilityRefreshMs?: number;
 }
 
 export interface WorkerDeps {
@@ -51,6 +53,10 @@ interface Slot {
 export class Worker {
   /** Set once registered. */
   registration: Registered | undefined;
+  /** What was registered last, to tell when ComfyUI's models or nodes change. */
+  private registered: Register | undefined;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private refreshing: Promise<void> | undefined;
   /** How each job this worker ran ended, by job id (the last attempt here). */
   readonly ended = new Map<string, JobEnd>();
   private readonly deps: WorkerDeps;
@@ -86,15 +92,22 @@ export class Worker {
   /** Connects to ComfyUI, registers and starts claiming; resolves once registered (rejects if it cannot). */
   async start(): Promise<void> {
     const { log, protocol } = this.deps;
-    for (const conn of this.deps.comfy) conn.onState((up) => up && this.wait.wake());
+    for (const conn of this.deps.comfy) {
+      conn.onState((up, reconnected) => {
+        if (!up) return;
+        this.wait.wake();
+        // A ComfyUI back from a restart may have other models or nodes.
+        if (reconnected) this.refreshCapabilities();
+      });
+    }
     try {
-      this.registration = await registerWorker(protocol, this.deps.comfy, {
+      ({ registered: this.registration, body: this.registered } = await registerWorker(protocol, this.deps.comfy, {
         jobTypes: this.options.jobTypes,
         runtime: this.options.runtime,
         log,
         stopped: () => this.halted,
         sleep: (ms) => this.wait.sleep(ms),
-      });
+      }));
     } catch (error) {
       if (!this.halted) this.exitCode = 1;
       await this.closeConnections();
@@ -112,7 +125,24 @@ export class Worker {
     log.info(`registered as ${r.name}`, { worker_id: r.worker_id, slots: this.slots.length, lease_s: r.lease_seconds });
     this.heartbeats = new Heartbeats({ protocol, log, intervalMs: r.heartbeat_interval_ms, now: this.now });
     this.deps.wakeups?.start(r.queue_topic, this.options.jobTypes, () => this.wait.wake());
+    this.refreshTimer = setInterval(() => this.refreshCapabilities(), this.options.capabilityRefreshMs ?? 300_000);
+    this.refreshTimer.unref?.();
     this.loop = this.claimLoop();
+  }
+
+  /** Registers again if what ComfyUI has changed (one refresh at a time; a failure waits for the next). */
+  private refreshCapabilities(): void {
+    const registered = this.registered;
+    if (!registered || this.refreshing || this.halted) return;
+    const { log, protocol } = this.deps;
+    this.refreshing = refreshRegistration(protocol, this.deps.comfy, { ...this.options, log }, registered)
+      .then((now) => {
+        this.registered = now;
+      })
+      .catch((error) => log.warn("refreshing what ComfyUI has failed", { error: String(error) }))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
   }
 
   /** Stops claiming, waits up to the grace period for running jobs, hands back the rest, deregisters. */
@@ -124,6 +154,7 @@ export class Worker {
   /** Stops dead: no reports, no deregister, ComfyUI left alone (tests: what `kill -9` leaves behind). */
   async kill(): Promise<void> {
     this.halted = true;
+    clearInterval(this.refreshTimer);
     this.claimAbort?.abort();
     this.wait.wake();
     for (const slot of this.slots) slot.run?.kill();
@@ -137,6 +168,7 @@ export class Worker {
     const { log, protocol } = this.deps;
     log.info("stopping: no more claims");
     this.halted = true;
+    clearInterval(this.refreshTimer);
     this.claimAbort?.abort();
     this.wait.wake();
     await this.loop;

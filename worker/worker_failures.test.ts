@@ -73,20 +73,46 @@ describe("failures and cancels", { timeout: 30_000 }, () => {
   });
 
   test("a graph ComfyUI refuses fails at once with its node_errors, is not retried, and is refunded", async () => {
-    const before = await balance();
-    const id = await stack.createJob({
-      type: "txt2img",
-      params: { prompt: "a kiln", checkpoint: "no-such-model.safetensors", width: 64, height: 64, steps: 2 },
+    // A stored workflow whose KSampler asks for 0 steps: Kiln cannot know, ComfyUI refuses it.
+    const admin = await stack.h.user({ admin: true });
+    const graph = {
+      "4": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "sd_xl_base_1.0.safetensors" } },
+      "6": { class_type: "CLIPTextEncode", inputs: { text: "a kiln", clip: ["4", 1] } },
+      "5": { class_type: "EmptyLatentImage", inputs: { width: 64, height: 64, batch_size: 1 } },
+      "3": {
+        class_type: "KSampler",
+        inputs: {
+          seed: 0,
+          steps: 0,
+          cfg: 7,
+          sampler_name: "euler",
+          scheduler: "normal",
+          denoise: 1,
+          model: ["4", 0],
+          positive: ["6", 0],
+          negative: ["6", 0],
+          latent_image: ["5", 0],
+        },
+      },
+      "8": { class_type: "VAEDecode", inputs: { samples: ["3", 0], vae: ["4", 2] } },
+      "9": { class_type: "SaveImage", inputs: { filename_prefix: "ComfyUI", images: ["8", 0] } },
+    };
+    const created = await stack.h.call("POST", "/v1/admin/workflows", {
+      auth: admin.token,
+      body: { name: "zero steps", graph },
     });
+    const workflow = (await created.json()) as { id: string };
+    assert.equal(created.status, 201, JSON.stringify(workflow));
+    const before = await balance();
+    const id = await stack.createJob({ type: "workflow", params: { workflow_id: workflow.id, inputs: {} } });
     const job = await stack.waitFor(id, final);
     assert.equal(job.status, "failed", JSON.stringify(job));
     assert.equal(job.attempts, 1);
     assert.equal(job.error?.code, "comfyui_validation");
     assert.equal(job.error?.retryable, false);
-    assert.equal(job.error?.node, "4");
-    assert.match(String(job.error?.message), /no-such-model\.safetensors/);
+    assert.equal(job.error?.node, "3");
     const details = job.error?.details as { node_errors?: Record<string, { errors: Array<{ type: string }> }> };
-    assert.equal(details.node_errors?.["4"]?.errors[0]?.type, "value_not_in_list");
+    assert.equal(details.node_errors?.["3"]?.errors[0]?.type, "value_smaller_than_min");
     assert.equal(await balance(), before, "the charge is refunded");
     assert.ok(!(await eventsOf(id)).some((e) => e.type === "job.queued" && e.data.reason === "retry"));
   });

@@ -41,6 +41,7 @@ export function newWorker(
     resolver?: HostResolver;
     comfyLostAfterMs?: number;
     onJobMark?: OnJobMark;
+    capabilityRefreshMs?: number;
   },
 ): Worker {
   const { log, WebSocket } = ports;
@@ -67,6 +68,7 @@ export function newWorker(
       runtime: ports.runtime,
       comfyLostAfterMs: ports.comfyLostAfterMs,
       onJobMark: ports.onJobMark,
+      capabilityRefreshMs: ports.capabilityRefreshMs,
     },
   );
 }

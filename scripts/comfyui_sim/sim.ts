@@ -57,6 +57,8 @@ export interface ComfyuiSim {
   readonly sockets: number;
   /** Makes the next prompt to start fail with `fault` (undefined cancels). */
   setFailNext(fault: SimFault | undefined): void;
+  /** Adds a checkpoint file, as if dropped into models/checkpoints (ComfyUI lists it from then on). */
+  addCheckpoint(name: string): void;
   /** Cuts client `clientId`'s WebSockets as a network drop would; returns how many were open. */
   dropClient(clientId: string): number;
   /** Interrupts the running prompt, closes every connection and the server. */
@@ -68,7 +70,7 @@ export async function startComfyuiSim(options: ComfyuiSimOptions = {}): Promise<
   const host = options.host ?? "127.0.0.1";
   const files = new FileStore();
   const faults = new FaultInjector(options.failNext);
-  const checkpoints = options.checkpoints ?? DEFAULT_CHECKPOINTS;
+  const checkpoints = [...(options.checkpoints ?? DEFAULT_CHECKPOINTS)];
   const upscaleModels = options.upscaleModels ?? DEFAULT_UPSCALE_MODELS;
   const catalog = () => nodeCatalog({ checkpoints, upscale_models: upscaleModels, input_images: files.names("input") });
   const hub: WebSocketHub = new WebSocketHub({
@@ -123,6 +125,7 @@ export async function startComfyuiSim(options: ComfyuiSimOptions = {}): Promise<
       return hub.size;
     },
     setFailNext: (fault) => faults.setFailNext(fault),
+    addCheckpoint: (name) => void checkpoints.push(name),
     dropClient: (clientId) => hub.drop(clientId),
     close() {
       closing ??= (async () => {

@@ -50,6 +50,11 @@ export const JobSummary = z
     claimed_at: timestamp.nullable(),
     started_at: timestamp.nullable(),
     finished_at: timestamp.nullable(),
+    requirements: z.record(z.string(), z.array(z.string())).openapi({
+      description:
+        "What a worker's ComfyUI must have to run the job: model files by kind (checkpoints, upscale_models, loras, vae) and, for stored workflows, node_types. Only workers that have all of it claim the job.",
+      example: { checkpoints: ["sd_xl_base_1.0.safetensors"] },
+    }),
   })
   .openapi("JobSummary");
 export type JobSummary = z.infer<typeof JobSummary>;
@@ -71,7 +76,10 @@ export const Job = JobSummary.extend({
         "1 = next of its type to be claimed; null unless queued. Up to a second old (a per-isolate snapshot of the claim order); exact for the first 10,000 of a type, within 100 beyond.",
       example: 1,
     }),
-    workers_online: z.number().int().openapi({ description: "Online workers that can run this job's type." }),
+    workers_online: z.number().int().openapi({ description: "Online workers that run this job's type." }),
+    workers_able: z.number().int().openapi({
+      description: "Of those, the ones whose ComfyUI has what this job needs (its requirements).",
+    }),
   }),
   warnings: z.array(z.string()).openapi({
     example: ["No online worker can run txt2img jobs right now; the job will wait in the queue."],

@@ -44,6 +44,8 @@ export interface WorkerOptions {
   echo?: boolean;
   /** Called at each mark of every run (the chaos suite kills workers at them). */
   onJobMark?: OnJobMark;
+  /** How often it checks whether ComfyUI's models changed (default: the worker's 5 min). */
+  capabilityRefreshMs?: number;
 }
 
 export interface WorkerStack {
@@ -110,6 +112,7 @@ export async function startWorkerStack(harness: Parameters<typeof startApiHarnes
         runtime: `node ${process.versions.node}`,
         comfyLostAfterMs: 1500,
         onJobMark: options.onJobMark,
+        capabilityRefreshMs: options.capabilityRefreshMs,
       });
       workers.push(worker);
       await worker.start();

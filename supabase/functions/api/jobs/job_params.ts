@@ -5,6 +5,7 @@
  */
 import type postgres from "postgres";
 import { imageRefsOf } from "../../../../shared/comfyui/build_graph.ts";
+import { type Requirements, requirementsOf } from "../../../../shared/comfyui/requirements.ts";
 import { KilnError } from "../../../../shared/errors.ts";
 import { UPLOAD_REF } from "../../../../shared/job_types/fields.ts";
 import { JOB_TYPE_DEFINITIONS, type JobType } from "../../../../shared/job_types/index.ts";
@@ -88,7 +89,7 @@ export async function checkJobParams(
   deps: JobParamDeps,
   owner: string,
   body: { type: JobType; params: Record<string, unknown>; workflow_id?: string },
-): Promise<{ params: Record<string, unknown>; cost: number; workflowId: string | null }> {
+): Promise<{ params: Record<string, unknown>; cost: number; workflowId: string | null; requirements: Requirements }> {
   const definition = JOB_TYPE_DEFINITIONS[body.type];
   const fromParams = definition.usesWorkflow ? body.params.workflow_id : undefined;
   if (typeof fromParams === "string" && body.workflow_id && body.workflow_id !== fromParams) {
@@ -108,5 +109,12 @@ export async function checkJobParams(
   if (!checked.ok) invalid(fieldErrors(checked.issues.map((i) => ({ ...i, path: ["params", ...i.path] }))));
   await checkUploads(deps.sql, owner, checked.params);
   await checkInputUrls(deps, body.type, checked.params, workflow);
-  return { params: checked.params, cost: checked.cost, workflowId: workflow?.id ?? null };
+  // What a worker's ComfyUI must have for it (claims match it): read off the graph the worker will build.
+  const graphJob = {
+    id: "00000000-0000-0000-0000-000000000000",
+    type: workflow ? "workflow" : body.type,
+    params: checked.params,
+  };
+  const requirements = requirementsOf(graphJob, workflow);
+  return { params: checked.params, cost: checked.cost, workflowId: workflow?.id ?? null, requirements };
 }

@@ -4,6 +4,7 @@
  */
 import type postgres from "postgres";
 import type { Job, JobSummary } from "../../../../shared/api/job_schema.ts";
+import type { Requirements } from "../../../../shared/comfyui/requirements.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import type { QueuePositions } from "./queue_positions.ts";
 import { uuidLiteral } from "./uuid_literal.ts";
@@ -16,12 +17,22 @@ export interface JobViewDeps {
 
 /** The job as the API answers it: the summary, its place in the queue, and what the client should know now. */
 export async function jobView(positions: QueuePositions, job: JobSummary): Promise<Job> {
-  const queue = await positions.of(job);
-  const warnings =
-    job.status === "queued" && queue.workers_online === 0
-      ? [`No online worker can run ${job.type} jobs right now; the job will wait in the queue.`]
-      : [];
-  return { ...job, queue, warnings };
+  const { missing, ...queue } = await positions.of(job);
+  return { ...job, queue, warnings: job.status === "queued" ? waitingWarnings(job, queue, missing) : [] };
+}
+
+/** Why a queued job may wait for good: no worker of its type online, or none whose ComfyUI has what it needs. */
+function waitingWarnings(job: JobSummary, queue: Job["queue"], missing: Requirements): string[] {
+  if (queue.workers_online === 0) {
+    return [`No online worker can run ${job.type} jobs right now; the job will wait in the queue.`];
+  }
+  if (queue.workers_able > 0) return [];
+  const lacking = Object.entries(missing)
+    .map(([kind, names]) => `${kind} ${(names ?? []).join(", ")}`)
+    .join("; ");
+  return [
+    `No online worker's ComfyUI has what this job needs (missing: ${lacking}); it will wait until a worker that has it registers.`,
+  ];
 }
 
 /** `owner`'s job `id` with its queue position and warnings (and events, if asked), or 404. */

@@ -85,7 +85,7 @@ describe("queuePositions", () => {
     const positions = queuePositions(sql, { maxAgeMs: 2000 });
     const at = async (job: JobSummary) => (await positions.of(job)).position;
     const taken = Date.now();
-    assert.deepEqual(await positions.of(urgent), { position: 1, workers_online: 1 });
+    assert.deepEqual(await positions.of(urgent), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
     assert.equal(await at(first), 2);
     assert.equal(await at(second), 3);
 
@@ -111,10 +111,10 @@ describe("queuePositions", () => {
     const user = await h.user();
     const jobs = [await create(user.id, type), await create(user.id, type)];
     const exact = queuePositions(sql, { maxAgeMs: 0 });
-    assert.deepEqual(await exact.of(jobs[1]), { position: 2, workers_online: 0 });
+    assert.deepEqual(await exact.of(jobs[1]), { position: 2, workers_online: 0, workers_able: 0, missing: {} });
     await onlineWorker(h.sql, [type]);
     await h.sql`update public.jobs set status = 'canceled', finished_at = now() where id = ${jobs[0].id}`;
-    assert.deepEqual(await exact.of(jobs[1]), { position: 1, workers_online: 1 });
+    assert.deepEqual(await exact.of(jobs[1]), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
 
     const cached = queuePositions(sql, { maxAgeMs: 60_000 });
     const answers = await Promise.all(Array.from({ length: 8 }, () => cached.of(jobs[1])));

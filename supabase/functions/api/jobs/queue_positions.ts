@@ -11,6 +11,31 @@
  */
 import type postgres from "postgres";
 import type { JobSummary } from "../../../../shared/api/job_schema.ts";
+import { missingFrom, type Requirements } from "../../../../shared/comfyui/requirements.ts";
+
+/** How many of the online workers (`can` each) can run a job needing `requirements`, and what none of them has. */
+function ableWorkers(
+  workersCan: (Requirements | null)[],
+  requirements: Requirements,
+): { workers_able: number; missing: Requirements } {
+  const lacks = workersCan.map((can) => (can === null ? {} : missingFrom(can, judged(can, requirements))));
+  const able = lacks.filter((missing) => Object.keys(missing).length === 0).length;
+  if (able > 0 || lacks.length === 0) return { workers_able: able, missing: {} };
+  // Missing everywhere: a name is missing when no worker has it.
+  const missing: Requirements = {};
+  for (const [kind, names] of Object.entries(requirements)) {
+    const nowhere = (names ?? []).filter((name) => lacks.every((l) => l[kind]?.includes(name)));
+    if (nowhere.length > 0) missing[kind] = nowhere;
+  }
+  return { workers_able: 0, missing: Object.keys(missing).length > 0 ? missing : lacks[0] };
+}
+
+/** What is judged against a worker: node types only where it reported them (kiln.claim_jobs does the same). */
+function judged(can: Requirements, requirements: Requirements): Requirements {
+  if (can.node_types) return requirements;
+  const { node_types: _, ...models } = requirements;
+  return models;
+}
 
 /** How many keys at the front of a queue the snapshot holds exactly; beyond, one in SAMPLE_EVERY. */
 export const EXACT_KEYS = 10_000;
@@ -22,6 +47,10 @@ const REFRESH_COST_FACTOR = 40;
 export interface QueueInfo {
   position: number | null;
   workers_online: number;
+  /** Online workers of its type whose ComfyUI has what the job needs. */
+  workers_able: number;
+  /** What no online worker has, by kind; empty when some worker can run the job (or none is online). */
+  missing: Requirements;
 }
 
 /** A claimable job's place in the claim order: [jobs ahead of it, priority, run_after (µs), id]. */
@@ -32,13 +61,15 @@ interface Snapshot {
   /** What the snapshot's query cost the server (ms). */
   costMs: number;
   workersOnline: number;
+  /** What each online worker of the type has (null: not reported, so not judged). */
+  workersCan: (Requirements | null)[];
   /** Claim order: priority descending, then run_after, then id. */
   keys: QueueKey[];
 }
 
 export interface QueuePositions {
   /** `job`'s place in its type's queue and the workers online for its type. */
-  of(job: Pick<JobSummary, "id" | "type" | "status" | "priority" | "run_after">): Promise<QueueInfo>;
+  of(job: Pick<JobSummary, "id" | "type" | "status" | "priority" | "run_after" | "requirements">): Promise<QueueInfo>;
 }
 
 /** Microseconds since the epoch of a Postgres JSON timestamp ("2026-11-23T23:59:54.123456+00:00"). */
@@ -76,12 +107,17 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
   const refreshing = new Map<string, Promise<Snapshot>>();
 
   const take = async (type: string): Promise<Snapshot> => {
-    const [{ snapshot }] = await sql<{ snapshot: { workers_online: number; cost_ms: number; keys: QueueKey[] } }[]>`
+    const [{ snapshot }] = await sql<
+      {
+        snapshot: { workers_online: number; workers_can: (Requirements | null)[]; cost_ms: number; keys: QueueKey[] };
+      }[]
+    >`
       select kiln.queue_snapshot(${type}, ${EXACT_KEYS}, ${SAMPLE_EVERY}) as snapshot`;
     const taken = {
       takenAt: Date.now(),
       costMs: snapshot.cost_ms,
       workersOnline: snapshot.workers_online,
+      workersCan: snapshot.workers_can,
       keys: snapshot.keys,
     };
     snapshots.set(type, taken);
@@ -115,7 +151,11 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
       const snapshot = await current(job.type);
       const position =
         job.status === "queued" ? jobsAhead(snapshot.keys, job.priority, epochMicros(job.run_after), job.id) + 1 : null;
-      return { position, workers_online: snapshot.workersOnline };
+      return {
+        position,
+        workers_online: snapshot.workersOnline,
+        ...ableWorkers(snapshot.workersCan, job.requirements),
+      };
     },
   };
 }

@@ -68,7 +68,7 @@ describe("POST /v1/jobs", () => {
     const job = await response.json();
     assert.equal(response.status, 201, JSON.stringify(job));
     assert.equal(job.cost, 20);
-    assert.deepEqual(job.queue, { position: 1, workers_online: 1 });
+    assert.deepEqual(job.queue, { position: 1, workers_online: 1, workers_able: 1 });
     assert.deepEqual(job.warnings, []);
     const [row] = await h.sql`select api_key_id from public.jobs where id = ${job.id}`;
     assert.ok(row.api_key_id, "the job remembers the API key that made it");

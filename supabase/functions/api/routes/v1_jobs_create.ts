@@ -103,7 +103,8 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
         p_deadline_seconds => ${body.deadline_s ?? null}, p_idempotency_key => ${key},
         p_request_hash => ${key ? requestHash(body) : null}, p_webhook_url => ${body.webhook ?? null},
         p_webhook_events => ${body.webhook_events ?? null}::text[],
-        p_metadata => ${json(body.metadata ?? {})}, p_notify => false) as result`;
+        p_metadata => ${json(body.metadata ?? {})}, p_notify => false,
+        p_requirements => ${json(checked.requirements)}) as result`;
     const id = result.job.id;
     // job.queued is in the outbox: a replayed create wrote nothing, and its kick finds nothing to send.
     if (!result.replayed) {

@@ -3,7 +3,7 @@
  * slots, versions). Stored on its row, which claims read; it stops draining. Answers how long a lease is, how
  * often to heartbeat and which Realtime topic announces work. Audited.
  */
-import { Register, type Registered } from "../../../../shared/worker_protocol.ts";
+import { type ComfyInstance, Register, type Registered } from "../../../../shared/worker_protocol.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
 import { failRevoked } from "../auth/require_worker.ts";
@@ -15,6 +15,26 @@ export const QUEUE_TOPIC = "kiln:queue";
 /** Heartbeats come at least three times per lease, and at least every 10 s. */
 const MAX_HEARTBEAT_INTERVAL_MS = 10_000;
 
+/**
+ * What the worker's ComfyUI instances have, in the shape of a job's requirements (kiln.claim_jobs matches the
+ * two): each kind of model file, and the node types, which are left out unless every instance reported them.
+ */
+function canRun(instances: ComfyInstance[]): Record<string, string[]> {
+  const can: Record<string, Set<string>> = {};
+  const add = (kind: string, names: string[]) => {
+    const set = can[kind] ?? new Set();
+    for (const name of names) set.add(name);
+    can[kind] = set;
+  };
+  for (const instance of instances) {
+    for (const [kind, names] of Object.entries(instance.models)) add(kind, names);
+  }
+  if (instances.every((instance) => instance.node_types)) {
+    for (const instance of instances) add("node_types", instance.node_types ?? []);
+  }
+  return Object.fromEntries(Object.entries(can).map(([kind, names]) => [kind, [...names]]));
+}
+
 export function registerRegister(app: WorkersApp, deps: WorkersDeps): void {
   app.post("/v1/register", async (c) => {
     const body = await validBody(c, Register);
@@ -25,6 +45,7 @@ export function registerRegister(app: WorkersApp, deps: WorkersDeps): void {
       comfyui: body.comfyui,
       worker_version: body.worker_version,
       runtime: body.runtime,
+      can: canRun(body.comfyui),
     };
     const versions = [...new Set(body.comfyui.flatMap((i) => (i.comfyui_version ? [i.comfyui_version] : [])))];
     const audit = auditInsert(

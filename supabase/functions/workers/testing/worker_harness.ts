@@ -51,7 +51,10 @@ export function registration(jobTypes: string[] = JOB_TYPES): Register {
         url: "http://127.0.0.1:8188",
         comfyui_version: "0.3.40",
         devices: [{ name: "cuda:0 NVIDIA RTX 4090", type: "cuda", vram_total: 25_757_220_864 }],
-        models: { checkpoints: ["sd_xl_base_1.0.safetensors"] },
+        models: {
+          checkpoints: ["sd_xl_base_1.0.safetensors"],
+          upscale_models: ["RealESRGAN_x2plus.pth", "RealESRGAN_x4plus.pth"],
+        },
       },
     ],
     worker_version: "0.1.0",
