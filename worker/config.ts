@@ -74,6 +74,7 @@ const Settings = z
     KILN_DEFAULT_CHECKPOINT: z.string().trim().min(1).max(200).optional(),
     KILN_LOG_FORMAT: z.enum(["text", "json"], { error: "KILN_LOG_FORMAT must be text or json" }).default("text"),
     KILN_INPUT_PRIVATE_ALLOW: z.string().trim().optional(),
+    KILN_COMFYUI_INPUT_DIR: z.string().trim().min(1).optional(),
   })
   .refine((s) => (s.SUPABASE_URL === undefined) === (s.SUPABASE_ANON_KEY === undefined), {
     error: "SUPABASE_URL and SUPABASE_ANON_KEY go together (set both for Realtime wake-ups, or neither to poll)",
@@ -96,6 +97,8 @@ export interface WorkerConfig {
   once: boolean;
   /** Hosts input image URLs may name although they resolve to private addresses (KILN_INPUT_PRIVATE_ALLOW). */
   inputPrivateAllow: string[];
+  /** ComfyUI's input folder, where the worker shares its filesystem: uploads are removed once unused. */
+  comfyuiInputDir?: string;
 }
 
 /** Flag → the variable it overrides. Boolean flags are listed apart. */
@@ -115,12 +118,19 @@ export const USAGE =
   "              [--url <functions base>] [--token <kiln_wk_…>] [--default-checkpoint <name>] [--log-format text|json]\n" +
   "env: KILN_URL, KILN_WORKER_TOKEN, SUPABASE_URL + SUPABASE_ANON_KEY (Realtime), COMFYUI_URL, KILN_JOB_TYPES,\n" +
   "     KILN_POLL_INTERVAL_MS, KILN_SHUTDOWN_GRACE_MS, KILN_DEFAULT_CHECKPOINT, KILN_LOG_FORMAT,\n" +
-  "     KILN_INPUT_PRIVATE_ALLOW (hosts input URLs may name on private addresses)";
+  "     KILN_INPUT_PRIVATE_ALLOW (hosts input URLs may name on private addresses),\n" +
+  "     KILN_COMFYUI_INPUT_DIR (ComfyUI's input folder, if shared: uploads are removed after use)";
 
 /** The configuration from `env` and `args` (argv after the script); throws ConfigError on the first problem. */
 export function loadConfig(env: Record<string, string | undefined>, args: readonly string[]): WorkerConfig {
   const values: Record<string, string | undefined> = {};
-  for (const key of [...Object.values(FLAGS), "SUPABASE_URL", "SUPABASE_ANON_KEY", "KILN_INPUT_PRIVATE_ALLOW"]) {
+  for (const key of [
+    ...Object.values(FLAGS),
+    "SUPABASE_URL",
+    "SUPABASE_ANON_KEY",
+    "KILN_INPUT_PRIVATE_ALLOW",
+    "KILN_COMFYUI_INPUT_DIR",
+  ]) {
     const value = env[key];
     values[key] = value === undefined || value.trim() === "" ? undefined : value;
   }
@@ -154,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: readon
     logFormat: s.KILN_LOG_FORMAT,
     once,
     inputPrivateAllow: parseHostList(s.KILN_INPUT_PRIVATE_ALLOW),
+    ...(s.KILN_COMFYUI_INPUT_DIR ? { comfyuiInputDir: s.KILN_COMFYUI_INPUT_DIR } : {}),
   };
 }
 

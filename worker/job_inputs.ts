@@ -1,14 +1,18 @@
 /**
  * A job's input images, from the signed URLs the claim gave to ComfyUI's input folder: each is downloaded and
- * sent to `POST /upload/image` under a name of its own (`kiln-<job id>-<n>.<ext>`), and the graph builder gets the
- * ref → file name map. Downloads go through the URL policy (input_fetch.ts): a refused URL or a 4xx will not get
+ * sent to `POST /upload/image` into the subfolder `kiln` under its content's hash (input_files.ts: a repeat is the
+ * same file), and the graph builder gets the ref → file name map. Downloads go through the URL policy (input_fetch.ts): a refused URL or a 4xx will not get
  * better (not retryable); a network error or 5xx may.
  */
 import { imageRefsOf } from "../shared/comfyui/build_graph.ts";
 import type { ClaimedJob } from "../shared/worker_protocol.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
 import type { InputFetcher } from "./input_fetch.ts";
+import { contentName } from "./input_files.ts";
 import { JobFailure } from "./job_failures.ts";
+
+/** Where in ComfyUI's input folder Kiln's uploads go. */
+const INPUT_SUBFOLDER = "kiln";
 
 const EXTENSIONS: Record<string, string> = {
   "image/png": "png",
@@ -22,12 +26,13 @@ export function graphJobOf(job: ClaimedJob): ClaimedJob {
   return job.workflow && job.type !== "workflow" ? { ...job, type: "workflow" } : job;
 }
 
-/** Uploads every input image of `job` to ComfyUI; returns ref → the name to put in LoadImage. */
+/** Uploads every input image of `job` to ComfyUI (`onStored` hears each); returns ref → the name for LoadImage. */
 export async function uploadInputs(
   conn: ComfyConnection,
   inputs: InputFetcher,
   job: ClaimedJob,
   signal: AbortSignal,
+  onStored: (path: string) => void,
 ): Promise<Record<string, string>> {
   let refs: string[];
   try {
@@ -37,14 +42,15 @@ export async function uploadInputs(
   }
   const urls = new Map(job.inputs.map((input) => [input.ref, input.url]));
   const names: Record<string, string> = {};
-  for (const [index, ref] of refs.entries()) {
+  for (const ref of refs) {
     const url = urls.get(ref);
     if (!url) throw new JobFailure("input_missing", `the claim gave no URL for input image ${ref}`, false);
     const downloaded = await inputs.download(ref, url, signal);
     const { bytes } = downloaded;
     const contentType = downloaded.contentType in EXTENSIONS ? downloaded.contentType : sniffImageType(bytes);
-    const extension = EXTENSIONS[contentType] ?? "png";
-    names[ref] = await uploadImage(conn, `kiln-${job.id}-${index + 1}.${extension}`, bytes, contentType, signal);
+    const name = await contentName(bytes, EXTENSIONS[contentType] ?? "png");
+    names[ref] = await uploadImage(conn, name, bytes, contentType, signal);
+    onStored(names[ref]);
   }
   return names;
 }
@@ -68,6 +74,7 @@ async function uploadImage(
   const form = new FormData();
   form.append("image", new Blob([bytes], { type: contentType }), filename);
   form.append("type", "input");
+  form.append("subfolder", INPUT_SUBFOLDER);
   form.append("overwrite", "true");
   let stored: { name?: unknown; subfolder?: unknown };
   try {

@@ -13,6 +13,7 @@ import type { ComfyConnection, PromptEvent } from "./comfy_connection.ts";
 import { PromptRun } from "./comfy_prompt.ts";
 import { GraphProgress } from "./graph_progress.ts";
 import type { InputFetcher } from "./input_fetch.ts";
+import type { InputFiles } from "./input_files.ts";
 import { asJobFailure, executionFailure, JobFailure } from "./job_failures.ts";
 import { graphJobOf, uploadInputs } from "./job_inputs.ts";
 import { outputFilesOf, storeOutputs } from "./job_outputs.ts";
@@ -46,6 +47,8 @@ export interface JobRunDeps {
   comfy: ComfyConnection;
   /** Downloads input images under the URL policy. */
   inputs: InputFetcher;
+  /** The input files in ComfyUI this worker's jobs use, removed when unused (where it shares the filesystem). */
+  inputFiles: InputFiles;
   log: Logger;
   /** The checkpoint for jobs that name none. */
   defaultCheckpoint: () => Promise<string | undefined>;
@@ -76,6 +79,8 @@ export class JobRun {
   private cancelTimer: ReturnType<typeof setTimeout> | undefined;
   /** The execution clock: started when ComfyUI starts the prompt; aborted (with the failure) when it runs out. */
   private readonly executionClock = new AbortController();
+  /** The input files this run put in ComfyUI, released when it ends. */
+  private readonly storedInputs: string[] = [];
   private executionTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(job: ClaimedJob, deps: JobRunDeps) {
@@ -159,7 +164,10 @@ export class JobRun {
     });
     try {
       this.setPhase("preparing");
-      const inputImages = await uploadInputs(deps.comfy, deps.inputs, job, signal);
+      const inputImages = await uploadInputs(deps.comfy, deps.inputs, job, signal, (path) => {
+        deps.inputFiles.acquire(path);
+        this.storedInputs.push(path);
+      });
       const defaultCheckpoint = await deps.defaultCheckpoint();
       signal.throwIfAborted();
       let built: ReturnType<typeof buildGraph>;
@@ -209,6 +217,8 @@ export class JobRun {
       this.active = false;
       clearTimeout(this.cancelTimer);
       clearTimeout(this.executionTimer);
+      // A killed run leaves its files, as a killed process would.
+      if (this.stopReason !== "kill") void deps.inputFiles.release(this.storedInputs.splice(0));
       this.prompt?.detach();
     }
   }

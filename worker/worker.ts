@@ -12,6 +12,7 @@ import { defaultCheckpointOf } from "./comfy_capabilities.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
 import { Heartbeats } from "./heartbeats.ts";
 import type { InputFetcher } from "./input_fetch.ts";
+import type { InputFiles } from "./input_files.ts";
 import type { Logger } from "./log.ts";
 import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
 import type { QueueWakeups } from "./realtime_wakeups.ts";
@@ -39,6 +40,7 @@ export interface WorkerDeps {
   protocol: ProtocolClient;
   comfy: ComfyConnection[];
   inputs: InputFetcher;
+  inputFiles: InputFiles;
   wakeups?: QueueWakeups;
   log: Logger;
   clock?: { now(): number };
@@ -246,6 +248,7 @@ export class Worker {
       protocol: this.deps.protocol,
       comfy: slot.conn,
       inputs: this.deps.inputs,
+      inputFiles: this.deps.inputFiles,
       log: this.deps.log,
       defaultCheckpoint: () => slot.defaultCheckpoint ?? Promise.resolve(undefined),
       onChange: () => heartbeats.changed(),

@@ -110,6 +110,25 @@ describe("a worker runs jobs end to end", { timeout: 30_000 }, () => {
     const job = await stack.waitFor(id, final);
     assert.equal(job.status, "succeeded", JSON.stringify(job));
     await assertOutputs(job, 128, 72);
+
+    // The same image again is the same file in ComfyUI's input folder (named by its content), not a new one.
+    const again = await stack.createJob({
+      type: "img2img",
+      params: { prompt: "in ink", image: ref, width: 64, height: 64, steps: 2, denoise: 0.5 },
+    });
+    assert.equal((await stack.waitFor(again, final)).status, "succeeded");
+    const history = (await (await fetch(`${sim.url}/history`)).json()) as Record<
+      string,
+      { prompt: [number, string, Record<string, { class_type: string; inputs: Record<string, unknown> }>] }
+    >;
+    const loaded = Object.values(history).flatMap((entry) =>
+      Object.values(entry.prompt[2]).flatMap((node) =>
+        node.class_type === "LoadImage" ? [String(node.inputs.image)] : [],
+      ),
+    );
+    const kilnFiles = [...new Set(loaded)];
+    assert.equal(kilnFiles.length, 1, JSON.stringify(loaded));
+    assert.match(kilnFiles[0], /^kiln\/[0-9a-f]{32}\.png$/);
   });
 
   test("upscale: the input image, 2× larger", async () => {

@@ -9,6 +9,7 @@ import type { HostResolver } from "../shared/net/url_policy.ts";
 import { ComfyConnection } from "./comfy_connection.ts";
 import { ConfigError, loadConfig, redactedConfig, USAGE, type WorkerConfig } from "./config.ts";
 import { type HttpGet, InputFetcher } from "./input_fetch.ts";
+import { InputFiles, removeUnder } from "./input_files.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { ProtocolClient } from "./protocol_client.ts";
 import { QueueWakeups } from "./realtime_wakeups.ts";
@@ -56,6 +57,7 @@ export function newWorker(
       protocol: new ProtocolClient({ kilnUrl: config.kilnUrl, token: config.workerToken }),
       comfy: config.comfyuiUrls.map((url) => new ComfyConnection({ url, WebSocket, log })),
       inputs,
+      inputFiles: new InputFiles(config.comfyuiInputDir ? removeUnder(config.comfyuiInputDir) : undefined),
       wakeups: config.realtime ? new QueueWakeups({ ...config.realtime, WebSocket, log }) : undefined,
       log,
     },
