@@ -124,6 +124,37 @@ describe("ComfyUI simulator with the real client", () => {
     });
   });
 
+  test("answers as 0.17 does: object_info's extra keys and combos, history's create_time, /view's length, a 500 for non-JSON", async () => {
+    await withSim({ successGapMs: 300 }, async (sim, client) => {
+      const info = (await (await client.fetchApi("/object_info/CheckpointLoaderSimple")).json()) as Record<
+        string,
+        Record<string, unknown> & { input: { required: { ckpt_name: [string[], { tooltip: string }] } } }
+      >;
+      const loader = info.CheckpointLoaderSimple;
+      assert.deepEqual([loader.is_input_list, loader.search_aliases], [false, []]);
+      assert.ok(Array.isArray(loader.output_tooltips));
+      assert.ok(Array.isArray(loader.input.required.ckpt_name[0]));
+      assert.equal(typeof loader.input.required.ckpt_name[1].tooltip, "string");
+
+      const { promptId, events } = await run(client, txt2img({ seed: 3, steps: 2 }).graph);
+      const entry = await history(client, promptId);
+      assert.equal(typeof entry.prompt[3].create_time, "number");
+      // The pause a real CPU server leaves between execution_success and the final `executing {node: null}`.
+      const at = (type: string, node?: null) =>
+        events.findIndex(([t, d]) => t === type && (node === undefined || d.node === node));
+      assert.ok(at("execution_success") < at("executing", null));
+
+      const [image] = (entry.outputs as Record<string, { images: { filename: string; subfolder: string }[] }>)["9"]
+        .images;
+      const view = await fetch(`${sim.url}/view?filename=${image.filename}&subfolder=${image.subfolder}&type=output`);
+      assert.equal(Number(view.headers.get("content-length")), (await view.arrayBuffer()).byteLength);
+
+      const garbled = await fetch(`${sim.url}/prompt`, { method: "POST", body: "{not json" });
+      assert.equal(garbled.status, 500);
+      assert.match(garbled.headers.get("content-type") ?? "", /^text\/plain/);
+    });
+  });
+
   test("the comfyui-2024 profile: its own prompt ids, an interrupt that stops whatever runs, no version", async () => {
     await withSim({ profile: "comfyui-2024" }, async (sim, client) => {
       const ours = randomUUID();

@@ -27,6 +27,7 @@ export const getView: Handler = (req, state) => {
     body: file.bytes,
     headers: {
       "content-type": mediaTypeOf(filename) ?? "application/octet-stream",
+      "content-length": String(file.bytes.length),
       "content-disposition": `filename="${filename.replaceAll('"', "")}"`,
     },
   };

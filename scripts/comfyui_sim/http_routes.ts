@@ -151,7 +151,13 @@ export function httpListener(state: () => SimState): RequestListener {
     route(request, state())
       .catch(
         (error: unknown): Reply =>
-          error instanceof TooLarge ? empty(413) : { status: 500, body: `500 Internal Server Error\n\n${error}` },
+          error instanceof TooLarge
+            ? empty(413)
+            : {
+                status: 500,
+                body: "500 Internal Server Error\n\nServer got itself in trouble",
+                headers: { "content-type": "text/plain; charset=utf-8" },
+              },
       )
       .then((reply) => {
         res.writeHead(reply.status, reply.headers);

@@ -1,6 +1,6 @@
 /**
  * `npm run comfyui-sim [-- --port 8188 --host 127.0.0.1 --step-ms 50 --checkpoints a,b --upscale-models x,y
- * --vram-gb 24 --fail-next oom|stall|drop-ws --profile comfyui-0.17|comfyui-2024]`: a ComfyUI simulator for development without a GPU. Prints one
+ * --vram-gb 24 --fail-next oom|stall|drop-ws --profile comfyui-0.17|comfyui-2024 --success-gap-ms 450]`: a ComfyUI simulator for development without a GPU. Prints one
  * line with its URL; stops cleanly on SIGINT or SIGTERM.
  */
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     "vram-gb": { type: "string", default: "24" },
     "fail-next": { type: "string" },
     profile: { type: "string", default: "comfyui-0.17" },
+    "success-gap-ms": { type: "string", default: "0" },
   },
 });
 
@@ -43,6 +44,7 @@ if (!SIM_PROFILES.includes(values.profile as SimProfile)) {
 
 const sim = await startComfyuiSim({
   profile: values.profile as SimProfile,
+  successGapMs: number("success-gap-ms", values["success-gap-ms"]),
   port: number("port", values.port),
   host: values.host,
   stepMs: number("step-ms", values["step-ms"]),

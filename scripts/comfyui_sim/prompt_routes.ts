@@ -36,9 +36,11 @@ export const postPrompt: Handler = async (req, state) => {
   if (!validation.ok) return json({ error: validation.error, node_errors: validation.nodeErrors }, 400);
   const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
   if ("client_id" in body) extraData.client_id = body.client_id;
+  extraData.create_time = Date.now();
   state.queue.put({ number, promptId, prompt: validation.prompt, extraData, outputs: validation.outputs });
   state.prompts++;
-  state.executor.kick();
+  // After the answer is written, as ComfyUI's prompt worker thread picks the prompt up: the answer comes first.
+  setImmediate(() => state.executor.kick());
   return json({ prompt_id: promptId, number, node_errors: validation.nodeErrors });
 };
 

@@ -51,14 +51,14 @@ export function empty(status = 200): Reply {
 }
 
 /** The body as JSON; undefined when it is empty or not JSON (ComfyUI treats a bad /interrupt body as none). */
+/**
+ * aiohttp's `await request.json()`: an empty body reads as undefined; a body that is not JSON raises, which aiohttp
+ * answers with a plain-text 500 (the listener does).
+ */
 export async function jsonBody(req: SimRequest): Promise<unknown> {
   const text = (await req.body()).toString("utf8");
   if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  return JSON.parse(text);
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -19,6 +19,7 @@ export interface InputOptions {
   dynamicPrompts?: boolean;
   image_upload?: boolean;
   control_after_generate?: boolean;
+  tooltip?: string;
 }
 
 /** `["IMAGE"]` or `["INT", {min, max, …}]`, as Python's `("INT", {...})` tuples serialize. */
@@ -40,6 +41,10 @@ export interface NodeDefinition {
   python_module: string;
   category: string;
   output_node: boolean;
+  /** 0.17's extra keys: whether the node takes its inputs as lists, its outputs' tooltips, other search names. */
+  is_input_list: boolean;
+  output_tooltips: string[];
+  search_aliases: string[];
 }
 
 /** nodes.MAX_RESOLUTION. */
@@ -78,6 +83,9 @@ function node(name: string, spec: Spec): NodeDefinition {
     python_module: spec.module ?? "nodes",
     category: spec.category,
     output_node: spec.outputNode ?? false,
+    is_input_list: false,
+    output_tooltips: outputs.map(() => ""),
+    search_aliases: [],
   };
 }
 
@@ -97,7 +105,7 @@ export function nodeCatalog(models: {
       display: "Load Checkpoint",
       category: "loaders",
       description: "Loads a diffusion model checkpoint, diffusion models are used to denoise latents.",
-      required: { ckpt_name: [sorted(models.checkpoints)] },
+      required: { ckpt_name: [sorted(models.checkpoints), { tooltip: "The name of the checkpoint (model) to load." }] },
       outputs: ["MODEL", "CLIP", "VAE"],
     }),
     node("CLIPTextEncode", {
