@@ -16,6 +16,31 @@ interface SystemStats {
 
 const nonNegative = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
 
+/**
+ * The routes Kiln cannot do without, each with what it needs it for. A server that answers 404 for one (a build
+ * too old, or a proxy that hides it) is refused by name; old servers otherwise work (see comfy_prompt.ts).
+ */
+const NEEDED_ROUTES: [route: string, why: string][] = [
+  ["/queue", "to cancel a prompt safely"],
+  ["/history", "to learn how a prompt ended"],
+  ["/object_info", "to know its models and nodes"],
+];
+
+/** What this ComfyUI lacks that Kiln needs, in words; undefined when it has it all (or cannot be asked now). */
+export async function missingRoutes(conn: ComfyConnection): Promise<string | undefined> {
+  const lacking: string[] = [];
+  for (const [route, why] of NEEDED_ROUTES) {
+    try {
+      const response = await fetch(`${conn.url}${route}`, { signal: AbortSignal.timeout(10_000) });
+      await response.body?.cancel();
+      if (response.status === 404) lacking.push(`${route} (${why})`);
+    } catch {
+      return undefined; // Unreachable: nothing to judge until it is back.
+    }
+  }
+  return lacking.length > 0 ? `it has no ${lacking.join(", no ")}` : undefined;
+}
+
 /** The instance's description; what cannot be read is left out. */
 export async function describeInstance(conn: ComfyConnection): Promise<ComfyInstance> {
   const instance: ComfyInstance = { url: redactUrl(conn.url), devices: [], models: {} };

@@ -7,6 +7,7 @@
  * `/history` for what they missed.
  */
 import { Client, HttpError } from "@stable-canvas/comfyui-client";
+import { missingRoutes } from "./comfy_capabilities.ts";
 import type { Logger } from "./log.ts";
 
 /** The WebSocket events a runner follows (all carry `prompt_id`). */
@@ -226,6 +227,10 @@ export class ComfyConnection {
     } catch (error) {
       return `unreachable (${String(error)})`;
     }
+    // A server without what Kiln needs is refused by name, and its slot claims nothing (retried, in case a proxy
+    // in front is fixed).
+    const lacking = await missingRoutes(this);
+    if (lacking) return `cannot run Kiln jobs: ${lacking}`;
     const client = this.newClient();
     let onClose = () => {};
     const opened = await new Promise<boolean>((resolve) => {

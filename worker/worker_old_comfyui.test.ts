@@ -6,11 +6,16 @@
  * running.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import WebSocket from "ws";
 import type { ComfyuiSim } from "../scripts/comfyui_sim/sim.ts";
 import { buildGraph } from "../shared/comfyui/build_graph.ts";
 import { workerTokenPrefix } from "../supabase/functions/_shared/auth/worker_tokens.ts";
-import { final, startWorkerStack, type TestWorker, type WorkerStack } from "./testing/worker_stack.ts";
+import { ComfyConnection } from "./comfy_connection.ts";
+import { memoryLogger } from "./log.ts";
+import { final, startWorkerStack, type TestWorker, type WorkerStack, waitUntil } from "./testing/worker_stack.ts";
 
 let stack: WorkerStack;
 let sim: ComfyuiSim;
@@ -72,6 +77,31 @@ describe("a ComfyUI older than 0.3.44", { timeout: 30_000 }, () => {
     const queue = await queueOf();
     assert.deepEqual([queue.queue_pending.length, queue.queue_running[0]?.[1]], [0, foreign]);
     await fetch(`${sim.url}/interrupt`, { method: "POST" });
+  });
+
+  test("a server without what Kiln needs is refused by name, and its slot never comes up", async () => {
+    // A ComfyUI (or a proxy in front of one) that hides /queue.
+    const server = createServer((req, res) => {
+      if (req.url === "/queue") res.writeHead(404).end("404: Not Found");
+      else res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const log = memoryLogger();
+    const conn = new ComfyConnection({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      WebSocket,
+      log,
+      initialBackoffMs: 50,
+    });
+    void conn.start();
+    try {
+      await waitUntil(() => log.lines.some((line) => line.includes("cannot run Kiln jobs")), "the refusal", 5000);
+      assert.ok(log.lines.some((line) => /it has no \/queue \(to cancel a prompt safely\)/.test(line)));
+      assert.equal(conn.healthy, false);
+    } finally {
+      await conn.close();
+      server.close();
+    }
   });
 
   test("a cancel of a running prompt interrupts it, once /queue shows it running", async () => {

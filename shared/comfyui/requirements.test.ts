@@ -6,11 +6,11 @@ import { missingFrom, requirementsOf } from "./requirements.ts";
 const job = (type: string, params: Record<string, unknown>) => ({ id: crypto.randomUUID(), type, params });
 
 describe("job requirements", () => {
-  it("name the checkpoint a job asks for, and none when it takes the worker's default", () => {
+  it("name the checkpoint a job asks for, and any checkpoint when it takes the worker's default", () => {
     assert.deepEqual(requirementsOf(job("txt2img", { prompt: "a", checkpoint: "x.safetensors" })), {
       checkpoints: ["x.safetensors"],
     });
-    assert.deepEqual(requirementsOf(job("txt2img", { prompt: "a" })), {});
+    assert.deepEqual(requirementsOf(job("txt2img", { prompt: "a" })), { checkpoints: ["*"] }, "some checkpoint, any");
     assert.deepEqual(requirementsOf(job("upscale", { image: "https://example.com/a.png" })), {
       upscale_models: ["RealESRGAN_x4plus.pth"],
     });

@@ -3,7 +3,7 @@
  * it uses. Read off the very graph the worker will build (build_graph.ts), so the two cannot disagree. Claims hand a
  * job only to a worker whose registered capabilities contain all of it (`capabilities.can @> requirements` in
  * kiln.claim_jobs), and a job no online worker could run says so. A job that names no checkpoint runs with each
- * worker's default, so it requires none.
+ * worker's default: it requires some checkpoint, any (`"*"`, which a worker with at least one also lists).
  */
 import { buildGraph, type GraphJob, imageRefsOf } from "./build_graph.ts";
 import type { ComfyGraph } from "./graph.ts";
@@ -20,8 +20,11 @@ export const MODEL_LOADERS: Record<string, [input: string, kind: string]> = {
 /** `{checkpoints: [...], upscale_models: [...], loras: [...], vae: [...], node_types: [...]}`, each only if needed. */
 export type Requirements = Partial<Record<string, string[]>>;
 
-/** A stand-in for the worker's default checkpoint: never a real file name, never a requirement. */
+/** A stand-in for the worker's default checkpoint: never a real file name; it requires ANY_MODEL. */
 const DEFAULT_CHECKPOINT = "\u0000the worker's default";
+
+/** "Some file of this kind, whichever": what a worker that has at least one also lists. */
+export const ANY_MODEL = "*";
 
 /** The requirements of a graph: its loaders' literal model names, and its node types when `nodeTypes`. */
 export function graphRequirements(graph: ComfyGraph, nodeTypes: boolean): Requirements {
@@ -33,7 +36,7 @@ export function graphRequirements(graph: ComfyGraph, nodeTypes: boolean): Requir
     if (nodeTypes) add("node_types", node.class_type);
     const loader = MODEL_LOADERS[node.class_type];
     const value = loader ? node.inputs?.[loader[0]] : undefined;
-    if (loader && typeof value === "string" && value !== DEFAULT_CHECKPOINT) add(loader[1], value);
+    if (loader && typeof value === "string") add(loader[1], value === DEFAULT_CHECKPOINT ? ANY_MODEL : value);
   }
   return Object.fromEntries(Object.entries(found).map(([kind, values]) => [kind, [...values].sort()]));
 }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { supabaseStorage } from "../_shared/storage/object_storage.ts";
 import type { TestUser } from "../api/testing/api_harness.ts";
 import { TINY_PNG } from "../api/testing/job_fixtures.ts";
-import { startWorkerHarness, type WorkerHarness } from "./testing/worker_harness.ts";
+import { registration, startWorkerHarness, type WorkerHarness } from "./testing/worker_harness.ts";
 
 let h: WorkerHarness;
 before(async () => {
@@ -31,6 +31,26 @@ async function uploadImage(user: TestUser): Promise<{ ref: string; path: string 
 }
 
 describe("POST /v1/claim", () => {
+  it("hands a job taking the worker's default checkpoint only to a worker whose ComfyUI lists one", async () => {
+    const user = await h.user();
+    const bare = await h.worker();
+    const empty = registration(["txt2img"]);
+    empty.comfyui[0].models = { checkpoints: [] };
+    const registered = await h.wcall("POST", "/v1/register", bare, { body: empty });
+    assert.equal(registered.status, 200, await registered.clone().text());
+    await h.parkQueuedJobs();
+    const id = await h.createJob(user, { type: "txt2img", params: { prompt: "any model will do" } });
+    const claim = async () => (await (await h.wcall("POST", "/v1/claim", bare, { body: { n: 1 } })).json()).jobs;
+    assert.deepEqual(await claim(), []);
+    const view = await (await h.call("GET", `/v1/jobs/${id}`, { auth: user.token })).json();
+    assert.deepEqual(view.requirements, { checkpoints: ["*"] });
+    assert.match(view.warnings[0] ?? "", /missing: checkpoints \(any\)/);
+    // The same worker with a checkpoint now: it takes the job.
+    empty.comfyui[0].models = { checkpoints: ["sd_xl_base_1.0.safetensors"] };
+    await h.wcall("POST", "/v1/register", bare, { body: empty });
+    assert.equal((await claim())[0]?.id, id);
+  });
+
   it("gives a job with its fencing token, params and lease", async () => {
     const [user, worker] = [await h.user(), await h.registeredWorker()];
     const job = await h.claimNew(user, worker, { type: "txt2img", params: { prompt: "a kiln", steps: 12 } });

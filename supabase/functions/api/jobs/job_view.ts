@@ -4,7 +4,7 @@
  */
 import type postgres from "postgres";
 import type { Job, JobSummary } from "../../../../shared/api/job_schema.ts";
-import type { Requirements } from "../../../../shared/comfyui/requirements.ts";
+import { ANY_MODEL, type Requirements } from "../../../../shared/comfyui/requirements.ts";
 import { fail } from "../../_shared/http/errors.ts";
 import type { QueuePositions } from "./queue_positions.ts";
 import { uuidLiteral } from "./uuid_literal.ts";
@@ -28,7 +28,7 @@ function waitingWarnings(job: JobSummary, queue: Job["queue"], missing: Requirem
   }
   if (queue.workers_able > 0) return [];
   const lacking = Object.entries(missing)
-    .map(([kind, names]) => `${kind} ${(names ?? []).join(", ")}`)
+    .map(([kind, names]) => `${kind} ${(names ?? []).map((n) => (n === ANY_MODEL ? "(any)" : n)).join(", ")}`)
     .join("; ");
   return [
     `No online worker's ComfyUI has what this job needs (missing: ${lacking}); it will wait until a worker that has it registers.`,

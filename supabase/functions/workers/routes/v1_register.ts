@@ -3,6 +3,7 @@
  * slots, versions). Stored on its row, which claims read; it stops draining. Answers how long a lease is, how
  * often to heartbeat and which Realtime topic announces work. Audited.
  */
+import { ANY_MODEL } from "../../../../shared/comfyui/requirements.ts";
 import { type ComfyInstance, Register, type Registered } from "../../../../shared/worker_protocol.ts";
 import { auditInsert } from "../../_shared/http/audit.ts";
 import { clientIp } from "../../_shared/http/client_ip.ts";
@@ -32,6 +33,8 @@ function canRun(instances: ComfyInstance[]): Record<string, string[]> {
   if (instances.every((instance) => instance.node_types)) {
     for (const instance of instances) add("node_types", instance.node_types ?? []);
   }
+  // Some model of a kind will do for a job that takes the worker's default (requirements.ts).
+  for (const [kind, names] of Object.entries(can)) if (kind !== "node_types" && names.size > 0) names.add(ANY_MODEL);
   return Object.fromEntries(Object.entries(can).map(([kind, names]) => [kind, [...names]]));
 }
 
