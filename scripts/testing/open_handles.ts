@@ -11,6 +11,9 @@ interface Handle {
   _isStdio?: boolean;
   destroyed?: boolean;
   listening?: boolean;
+  /** A child process that has exited (its pipes may still be closing). */
+  exitCode?: number | null;
+  signalCode?: string | null;
   _handle?: { hasRef?: () => boolean } | null;
 }
 
@@ -18,6 +21,7 @@ interface Handle {
 function holdsOpen(handle: Handle): boolean {
   if (handle._isStdio || handle.destroyed === true || handle.listening === false) return false;
   if (handle.constructor?.name === "Socket") return false;
+  if ((handle.exitCode ?? null) !== null || (handle.signalCode ?? null) !== null) return false;
   return handle.hasRef?.() ?? handle._handle?.hasRef?.() ?? true;
 }
 
