@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ComfyuiSim } from "../scripts/comfyui_sim/sim.ts";
+import { samplerGraph } from "./testing/sampler_graph.ts";
 import { final, startWorkerStack, type WorkerStack } from "./testing/worker_stack.ts";
 
 let stack: WorkerStack;
@@ -75,28 +76,7 @@ describe("failures and cancels", { timeout: 30_000 }, () => {
   test("a graph ComfyUI refuses fails at once with its node_errors, is not retried, and is refunded", async () => {
     // A stored workflow whose KSampler asks for 0 steps: Kiln cannot know, ComfyUI refuses it.
     const admin = await stack.h.user({ admin: true });
-    const graph = {
-      "4": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "sd_xl_base_1.0.safetensors" } },
-      "6": { class_type: "CLIPTextEncode", inputs: { text: "a kiln", clip: ["4", 1] } },
-      "5": { class_type: "EmptyLatentImage", inputs: { width: 64, height: 64, batch_size: 1 } },
-      "3": {
-        class_type: "KSampler",
-        inputs: {
-          seed: 0,
-          steps: 0,
-          cfg: 7,
-          sampler_name: "euler",
-          scheduler: "normal",
-          denoise: 1,
-          model: ["4", 0],
-          positive: ["6", 0],
-          negative: ["6", 0],
-          latent_image: ["5", 0],
-        },
-      },
-      "8": { class_type: "VAEDecode", inputs: { samples: ["3", 0], vae: ["4", 2] } },
-      "9": { class_type: "SaveImage", inputs: { filename_prefix: "ComfyUI", images: ["8", 0] } },
-    };
+    const graph = samplerGraph({ checkpoint: "sd_xl_base_1.0.safetensors", width: 64, height: 64, steps: 0 });
     const created = await stack.h.call("POST", "/v1/admin/workflows", {
       auth: admin.token,
       body: { name: "zero steps", graph },

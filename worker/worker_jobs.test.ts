@@ -12,6 +12,7 @@ import type { ComfyuiSim } from "../scripts/comfyui_sim/sim.ts";
 import { Inbox, subscribed, webSocketTransport } from "../scripts/local/realtime/test_clients.ts";
 import { pngSize } from "./job_outputs.ts";
 import { disconnectRealtime } from "./realtime_wakeups.ts";
+import { samplerGraph } from "./testing/sampler_graph.ts";
 import { download, final, type JobView, startWorkerStack, type WorkerStack } from "./testing/worker_stack.ts";
 
 let stack: WorkerStack;
@@ -144,29 +145,7 @@ describe("a worker runs jobs end to end", { timeout: 30_000 }, () => {
 
   test("a stored workflow: its graph with the job's inputs bound, and a random seed", async () => {
     const admin = await stack.h.user({ admin: true });
-    const graph = {
-      "4": { class_type: "CheckpointLoaderSimple", inputs: { ckpt_name: "v1-5-pruned-emaonly.safetensors" } },
-      "6": { class_type: "CLIPTextEncode", inputs: { text: "", clip: ["4", 1] } },
-      "7": { class_type: "CLIPTextEncode", inputs: { text: "blurry", clip: ["4", 1] } },
-      "5": { class_type: "EmptyLatentImage", inputs: { width: 80, height: 64, batch_size: 1 } },
-      "3": {
-        class_type: "KSampler",
-        inputs: {
-          seed: 0,
-          steps: 3,
-          cfg: 7,
-          sampler_name: "euler",
-          scheduler: "normal",
-          denoise: 1,
-          model: ["4", 0],
-          positive: ["6", 0],
-          negative: ["7", 0],
-          latent_image: ["5", 0],
-        },
-      },
-      "8": { class_type: "VAEDecode", inputs: { samples: ["3", 0], vae: ["4", 2] } },
-      "9": { class_type: "SaveImage", inputs: { filename_prefix: "ComfyUI", images: ["8", 0] } },
-    };
+    const graph = samplerGraph({ checkpoint: "v1-5-pruned-emaonly.safetensors", width: 80, height: 64, steps: 3 });
     const bindings = {
       prompt: { node: "6", input: "text", type: "string" },
       seed: { node: "3", input: "seed", type: "integer" },
