@@ -5,9 +5,12 @@
  * Beside it runs the demo (scripts/local/demo.ts): the ComfyUI simulator (or COMFYUI_URL / --comfyui), a worker,
  * and one job submitted through the command-line client's core, so the whole path is seen working at once.
  */
+
+import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { buildDashboard, DASHBOARD_DIST } from "./build_dashboard.ts";
 import { submitAndWait } from "./cli/submit_job.ts";
 import { DatabaseNewerThanCodeError } from "./db/migrate.ts";
 import { DATA_DIR_LOCK, DataDirLockedError, lockDataDir } from "./local/data_dir_lock.ts";
@@ -52,6 +55,12 @@ if (values.reset) {
   console.log(`Reset: emptied ${dataDir}/`);
 }
 
+// The dashboard the stack serves at /dashboard/: built once (dashboard/dist), again after --reset of node_modules.
+if (!existsSync(`${DASHBOARD_DIST}/index.html`)) {
+  console.log("Building the dashboard (dashboard/dist)…");
+  await buildDashboard();
+}
+
 let stack: Stack;
 try {
   stack = await startStack({ host: values.host, port, dataDir, databaseUrl, dbPort: port + 1 });
@@ -73,6 +82,7 @@ Kiln is running.
   Realtime       ${ws}/realtime/v1/websocket
   Storage        ${stack.url}/storage/v1
   Mail           ${stack.url}/mail/v1/messages   (what Auth sends: sign-in links, codes, invitations)
+  Dashboard      ${stack.url}/dashboard/
   Database       ${stack.databaseLabel}${databaseUrl ? "" : `, served at ${stack.dbUrl}`}
   Migrations     ${stack.applied.length > 0 ? `applied ${stack.applied.length} now` : "up to date"}
 

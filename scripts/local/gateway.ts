@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { authApp } from "./auth/auth_app.ts";
 import { mailboxApp } from "./auth/mailbox.ts";
+import { dashboardApp } from "./dashboard_site.ts";
 import type { ServedFunction } from "./functions.ts";
 import { answerClientError, closingIfBodyUnread } from "./http_refusals.ts";
 import type { RealtimeServer } from "./realtime/realtime_server.ts";
@@ -34,6 +35,9 @@ export function gatewayApp(ctx: StackContext, realtime: RealtimeServer, function
   app.route("/realtime/v1", realtime.app);
   // A local addition: the mail catcher (supabase start has one of its own, on a port of its own).
   app.route("/mail/v1", mailboxApp(ctx.mailbox));
+  // Kiln's web dashboard (dashboard/), served by the stack; on a hosted project any static host serves it.
+  app.get("/dashboard", (c) => c.redirect("/dashboard/"));
+  app.route("/dashboard", dashboardApp(ctx));
   // Any path under /functions/v1, whatever its characters (a `:name{.*}` pattern misses an encoded newline).
   app.all("/functions/v1/*", async (c) => {
     const url = new URL(c.req.url);
