@@ -106,7 +106,7 @@ if (!values["no-demo"]) {
     SUPABASE_ANON_KEY: stack.keys.anonKey,
     KILN_ACCESS_TOKEN: await demoAccessToken(stack),
   };
-  console.log(`  Demo           ${DEMO_EMAIL} / ${DEMO_PASSWORD}, a worker on ${demo.simulated ? "the ComfyUI simulator" : "ComfyUI"} at ${demo.comfyuiUrl}
+  console.log(`  Demo           ${DEMO_EMAIL} / ${DEMO_PASSWORD} (an admin), a worker on ${demo.simulated ? "the ComfyUI simulator" : "ComfyUI"} at ${demo.comfyuiUrl}
   API key        ${demo.secrets.api_key}
   Worker token   ${demo.secrets.worker_token}
 

@@ -4,6 +4,7 @@
  * message and request id) or another failure → 1. main.ts calls it with the real process; tests call it with
  * their own io, in-process.
  */
+import { adminCommand } from "./admin_command.ts";
 import { ApiError, describeApiError } from "./api_client.ts";
 import { CliError, type CliIo, ConfigError, EXIT, say, UsageError, warn } from "./cli_io.ts";
 import type { Command } from "./command_args.ts";
@@ -21,6 +22,7 @@ const COMMANDS: readonly Command[] = [
   outputsCommand,
   loginCommand,
   logoutCommand,
+  adminCommand,
 ];
 
 /** `kiln --help`. */
@@ -40,6 +42,7 @@ Settings (environment):
   SUPABASE_ANON_KEY   its anon key (default: the local stack's)
   KILN_ACCESS_TOKEN   a user's access token for Realtime, instead of \`kiln login\`
   KILN_CONFIG_DIR     where \`kiln login\` keeps its session (default ~/.config/kiln)
+  SUPABASE_DB_URL     the project's database, for \`kiln admin\` only
 
 Exit codes: 0 ok, 1 API or other error, 2 bad usage or missing setting, 3 job failed, 4 job canceled,
 130 stopped waiting (Ctrl-C; the job goes on).

@@ -1,6 +1,6 @@
 /**
  * The demo `npm start` runs beside the stack, so a newcomer sees a job go through at once: a demo account
- * (signed up through the local Auth), an API key and a worker token for it, the ComfyUI simulator (or a real
+ * (signed up through the local Auth, and an admin), an API key and a worker token for it, the ComfyUI simulator (or a real
  * ComfyUI at COMFYUI_URL), and a worker claiming from the workers function. The secrets are shown once by the
  * API; the demo keeps them in <data>/demo.json (a local development folder) so every start can print them.
  */
@@ -15,6 +15,7 @@ import { createLogger } from "../../worker/log.ts";
 import { pinnedGet } from "../../worker/pinned_get.node.ts";
 import type { Worker } from "../../worker/worker.ts";
 import { newWorker } from "../../worker/worker_process.ts";
+import { setRole } from "../cli/admin_role.ts";
 import { type ComfyuiSim, startComfyuiSim } from "../comfyui_sim/sim.ts";
 import type { Stack } from "./stack.ts";
 
@@ -100,7 +101,10 @@ export async function startDemo(
   const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
   let secrets: DemoSecrets;
   try {
-    secrets = await demoSecrets(stack, sql, await demoUser(stack, sql));
+    const userId = await demoUser(stack, sql);
+    // The demo account runs the dashboard's Admin pages too (audited once, when it becomes an admin).
+    await setRole(sql, DEMO_EMAIL, "admin", "npm start demo");
+    secrets = await demoSecrets(stack, sql, userId);
   } finally {
     await sql.end();
   }
