@@ -36,4 +36,4 @@ export type AdminSettingsPatchBody = z.infer<typeof AdminSettingsPatchBody>;
 
 export const AdminSettings = z
   .record(z.string(), z.unknown())
-  .openapi("AdminSettings", { description: "Every setting by key, after the change." });
+  .openapi("AdminSettings", { description: "Every setting by key." });

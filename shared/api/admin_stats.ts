@@ -44,6 +44,9 @@ export const AdminStats = z
       queued: z.number().int().openapi({ description: "Queued now, including jobs waiting out a retry backoff." }),
       claimable: z.number().int().openapi({ description: "Queued now and claimable now." }),
       running: z.number().int(),
+      by_type: z
+        .array(z.object({ type: z.string(), queued: z.number().int(), running: z.number().int() }))
+        .openapi({ description: "The same now, per job type (types with a queued or running job)." }),
     }),
     workers: z.object({ online: z.number().int(), total: z.number().int().openapi({ description: "Not revoked." }) }),
   })

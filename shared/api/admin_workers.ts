@@ -26,6 +26,7 @@ export const AdminWorker = z
     registered_at: z.iso.datetime().nullable(),
     last_seen_at: z.iso.datetime().nullable(),
     revoked_at: z.iso.datetime().nullable(),
+    current_jobs: z.array(z.uuid()).openapi({ description: "The jobs it is running now, oldest claim first." }),
   })
   .openapi("AdminWorker");
 export type AdminWorker = z.infer<typeof AdminWorker>;

@@ -1,6 +1,7 @@
 /** API keys: create one with scopes (its secret shown once, with a copy button), list them, revoke one. */
 import { useEffect, useState } from "preact/hooks";
-import { type Api, describeError } from "../api.ts";
+import type { Api } from "../api.ts";
+import { Failure, SecretOnce, useAction, when } from "../ui.tsx";
 
 const SCOPES = ["jobs:read", "jobs:write", "account:read", "keys:manage", "webhooks:manage"];
 
@@ -12,33 +13,22 @@ export function Keys({ api }: { api: Api }) {
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>(["jobs:read", "jobs:write"]);
   const [secret, setSecret] = useState<string>();
-  const [failure, setFailure] = useState<string>();
-  const load = () =>
-    api
-      .call<{ data: Key[] }>("GET", "/v1/keys")
-      .then((page) => setKeys(page.data))
-      .catch((error) => setFailure(describeError(error)));
-  useEffect(() => void load(), []);
+  const [failure, run] = useAction();
+  const load = async () => setKeys((await api.call<{ data: Key[] }>("GET", "/v1/keys")).data);
+  useEffect(() => void run(load), []);
 
-  const create = async () => {
-    setFailure(undefined);
-    try {
+  const create = () =>
+    run(async () => {
       const created = await api.call<{ key: string }>("POST", "/v1/keys", { name, scopes });
       setSecret(created.key);
       setName("");
       await load();
-    } catch (error) {
-      setFailure(describeError(error));
-    }
-  };
-  const revoke = async (id: string) => {
-    try {
+    });
+  const revoke = (id: string) =>
+    run(async () => {
       await api.call("DELETE", `/v1/keys/${id}`);
       await load();
-    } catch (error) {
-      setFailure(describeError(error));
-    }
-  };
+    });
 
   return (
     <main>
@@ -70,20 +60,8 @@ export function Keys({ api }: { api: Api }) {
         </fieldset>
         <button type="submit">Create key</button>
       </form>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      {secret && (
-        <section aria-label="New key">
-          <p>Store this secret now: it is not shown again.</p>
-          <p class="secret">{secret}</p>
-          <button type="button" onClick={() => void navigator.clipboard.writeText(secret)}>
-            Copy
-          </button>
-        </section>
-      )}
+      <Failure text={failure} />
+      <SecretOnce label="New key" secret={secret} />
       <table>
         <thead>
           <tr>
@@ -100,7 +78,7 @@ export function Keys({ api }: { api: Api }) {
               <td>{key.name}</td>
               <td>{key.prefix}</td>
               <td>{key.scopes.join(", ")}</td>
-              <td>{key.last_used_at ?? "never"}</td>
+              <td>{when(key.last_used_at)}</td>
               <td>
                 {key.revoked_at ? (
                   "revoked"

@@ -51,6 +51,7 @@ export interface WorkerRow {
   registered_at: Date | null;
   last_seen_at: Date | null;
   revoked_at: Date | null;
+  current_jobs: string[];
 }
 
 /** The worker columns the API shows (never the token hash), `online` computed. */
@@ -59,7 +60,9 @@ export function workerColumns(sql: postgres.Sql, table = "w"): postgres.PendingQ
   return sql`${t}.id, ${t}.name, ${t}.token_prefix, ${t}.job_types, ${t}.capabilities, ${t}.comfyui_version,
     ${t}.draining, ${t}.created_at, ${t}.registered_at, ${t}.last_seen_at, ${t}.revoked_at,
     coalesce(${t}.revoked_at is null and ${t}.last_seen_at >
-      now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer), false) as online`;
+      now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer), false) as online,
+    array(select j.id from public.jobs j where j.worker_id = ${t}.id and j.status = 'running' order by j.claimed_at)
+      as current_jobs`;
 }
 
 /** A worker row as the API shows it. */

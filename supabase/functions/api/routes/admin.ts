@@ -3,6 +3,7 @@ import type { ApiDeps } from "../deps.ts";
 import type { ApiApp } from "../http/api_types.ts";
 import { registerAdminAccountsLimitsUpdate } from "./v1_admin_accounts_limits_update.ts";
 import { registerAdminCredits } from "./v1_admin_credits.ts";
+import { registerAdminSettingsGet } from "./v1_admin_settings_get.ts";
 import { registerAdminSettingsUpdate } from "./v1_admin_settings_update.ts";
 import { registerAdminStats } from "./v1_admin_stats.ts";
 import { registerAdminWorkersCreate } from "./v1_admin_workers_create.ts";
@@ -26,5 +27,6 @@ export function registerAdminRoutes(app: ApiApp, deps: ApiDeps): void {
   registerAdminWorkersList(app, deps);
   registerAdminWorkersCreate(app, deps);
   registerAdminWorkersDelete(app, deps);
+  registerAdminSettingsGet(app, deps);
   registerAdminSettingsUpdate(app, deps);
 }

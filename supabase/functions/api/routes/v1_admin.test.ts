@@ -34,6 +34,7 @@ describe("admin routes", () => {
       ["GET", "/v1/admin/stats"],
       ["GET", "/v1/admin/workers"],
       ["PATCH", "/v1/admin/settings"],
+      ["GET", "/v1/admin/settings"],
     ]) {
       const res = await h.call(method, path, { auth: user.token, body: method === "PATCH" ? {} : undefined });
       assert.equal(((await json(res, 403)) as { error: { code: string } }).error.code, "admin_required");
@@ -234,6 +235,8 @@ describe("admin routes", () => {
       200,
     );
     assert.deepEqual(on.maintenance, { enabled: true, reason: "Upgrading the database" });
+    const read = await json<typeof on>(await h.call("GET", "/v1/admin/settings", { auth: admin.token }), 200);
+    assert.deepEqual(read, on, "GET answers what PATCH answered");
     const refused = await json<{ error: { code: string; message: string } }>(
       await h.call("POST", "/v1/jobs", { auth: key, body: job }),
       503,
@@ -258,15 +261,19 @@ describe("admin routes", () => {
       update public.jobs set status = 'succeeded', claimed_at = created_at + interval '2 seconds',
              finished_at = created_at + interval '5 seconds'
        where id = (select id from public.jobs where type = 'stats_a' and owner_id = ${owner.id} limit 1)`;
-    await h.sql`
+    const [worker] = await h.sql<{ id: string }[]>`
       insert into public.workers (name, token_prefix, token_hash, job_types, last_seen_at)
-      values ('stats', 'kiln_wk_statsstats', ${"0".repeat(64)}, '{stats_a}', now())`;
+      values ('stats', 'kiln_wk_statsstats', ${"0".repeat(64)}, '{stats_a}', now()) returning id`;
+    const [running] = await h.sql<{ id: string }[]>`
+      update public.jobs set status = 'running', worker_id = ${worker.id}, claimed_at = created_at + interval '2 seconds',
+             lease_expires_at = now() + interval '1 minute', fencing_token = 1, attempts = 1
+       where id = (select id from public.jobs where type = 'stats_b' and owner_id = ${owner.id}) returning id`;
     const stats = await json<{
       jobs: { by_type: { type: string; total: number; by_status: Record<string, number> }[] };
       success_rate: number;
       queue_wait_ms: { p50: number };
       run_time_ms: { p95: number };
-      queue_depth: { queued: number };
+      queue_depth: { queued: number; by_type: { type: string; queued: number; running: number }[] };
       workers: { online: number };
     }>(await h.call("GET", "/v1/admin/stats?window_hours=1", { auth: admin.token }), 200);
     const a = stats.jobs.by_type.find((t) => t.type === "stats_a");
@@ -274,7 +281,19 @@ describe("admin routes", () => {
     assert.equal(stats.success_rate, 1);
     assert.equal(stats.queue_wait_ms.p50, 2000);
     assert.equal(stats.run_time_ms.p95, 3000);
-    assert.ok(stats.queue_depth.queued >= 2);
+    assert.ok(stats.queue_depth.queued >= 1);
+    assert.deepEqual(
+      stats.queue_depth.by_type.filter((t) => t.type.startsWith("stats_")),
+      [
+        { type: "stats_a", queued: 1, running: 0 },
+        { type: "stats_b", queued: 0, running: 1 },
+      ],
+    );
+    const workers = await json<{ data: { id: string; current_jobs: string[] }[] }>(
+      await h.call("GET", "/v1/admin/workers", { auth: admin.token }),
+      200,
+    );
+    assert.deepEqual(workers.data.find((w) => w.id === worker.id)?.current_jobs, [running.id]);
     assert.ok(stats.workers.online >= 1);
     await json(await h.call("GET", "/v1/admin/stats?window_hours=0", { auth: admin.token }), 422);
   });

@@ -1,6 +1,6 @@
 /**
  * GET /v1/admin/stats: jobs by status and type over a window, success rate, p50/p95 queue wait and run time
- * (percentile_cont in SQL), and now: queue depth, running jobs, workers online.
+ * (percentile_cont in SQL), and now: queue depth (in all and per type), running jobs, workers online.
  */
 import { AdminStats, AdminStatsQuery } from "../../../../shared/api/admin_stats.ts";
 import { JOB_STATUSES, type JobStatus } from "../../../../shared/job_states.ts";
@@ -47,7 +47,7 @@ export function registerAdminStats(app: ApiApp, deps: ApiDeps): void {
     const hours = c.req.valid("query").window_hours;
     const sql = deps.sql;
     const since = sql`now() - make_interval(hours => ${hours})`;
-    const [counts, [t]] = await Promise.all([
+    const [counts, [t], depth] = await Promise.all([
       sql<{ type: string; status: JobStatus; n: number }[]>`
         select type, status, count(*)::int as n from public.jobs where created_at >= ${since} group by type, status`,
       sql<Totals[]>`
@@ -69,6 +69,10 @@ export function registerAdminStats(app: ApiApp, deps: ApiDeps): void {
              and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer))
             as workers_online,
           (select count(*)::int from public.workers where revoked_at is null) as workers_total`,
+      sql<{ type: string; queued: number; running: number }[]>`
+        select type, count(*) filter (where status = 'queued')::int as queued,
+               count(*) filter (where status = 'running')::int as running
+          from public.jobs where status in ('queued', 'running') group by type order by type`,
     ]);
     const byStatus = zeroes();
     const byType = new Map<string, Record<JobStatus, number>>();
@@ -94,7 +98,7 @@ export function registerAdminStats(app: ApiApp, deps: ApiDeps): void {
         success_rate: ended > 0 ? t.succeeded / ended : null,
         queue_wait_ms: { p50: ms(t.wait?.[0]), p95: ms(t.wait?.[1]) },
         run_time_ms: { p50: ms(t.run?.[0]), p95: ms(t.run?.[1]) },
-        queue_depth: { queued: t.queued, claimable: t.claimable, running: t.running },
+        queue_depth: { queued: t.queued, claimable: t.claimable, running: t.running, by_type: depth },
         workers: { online: t.workers_online, total: t.workers_total },
       },
       200,
