@@ -65,7 +65,11 @@ function App({ config, supabase }: { config: DashboardConfig; supabase: Supabase
   const userId = session?.user.id;
   useEffect(() => {
     setRole(undefined);
-    if (userId) void api.call<{ role: string }>("GET", "/v1/me").then((me) => setRole(me.role), () => {});
+    if (userId)
+      void api.call<{ role: string }>("GET", "/v1/me").then(
+        (me) => setRole(me.role),
+        () => {},
+      );
   }, [userId]);
 
   if (session === undefined) return <main>Loading…</main>;

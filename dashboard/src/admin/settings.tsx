@@ -127,12 +127,7 @@ export function AdminSettings({ api }: { api: Api }) {
   if (!settings) return <Failure text={failure} />;
   return (
     <>
-      <Maintenance
-        key={String(settings.maintenance?.enabled)}
-        api={api}
-        settings={settings}
-        saved={setSettings}
-      />
+      <Maintenance key={String(settings.maintenance?.enabled)} api={api} settings={settings} saved={setSettings} />
       <Numbers api={api} settings={settings} saved={setSettings} />
       <CreditGrant api={api} />
     </>

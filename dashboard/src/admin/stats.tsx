@@ -70,7 +70,8 @@ export function AdminStats({ api }: { api: Api }) {
           <strong>{stats.workers.online}</strong> of {stats.workers.total} workers online
         </span>
         <span>
-          success rate <strong>{stats.success_rate === null ? "–" : `${Math.round(stats.success_rate * 1000) / 10}%`}</strong>
+          success rate{" "}
+          <strong>{stats.success_rate === null ? "–" : `${Math.round(stats.success_rate * 1000) / 10}%`}</strong>
         </span>
       </p>
       <BarChart title="Queue depth by type, now" bars={depth} />

@@ -22,7 +22,9 @@ function Instances({ capabilities }: { capabilities: Record<string, unknown> }) 
         <li key={instance.url}>
           {instance.url}
           {instance.comfyui_version && ` · ComfyUI ${instance.comfyui_version}`}
-          {(instance.devices ?? []).map((d) => ` · ${d.name}${d.vram_total ? ` (${Math.round(d.vram_total / GiB)} GiB)` : ""}`)}
+          {(instance.devices ?? []).map(
+            (d) => ` · ${d.name}${d.vram_total ? ` (${Math.round(d.vram_total / GiB)} GiB)` : ""}`,
+          )}
           <br />
           <small>
             {Object.entries(instance.models ?? {})
@@ -76,9 +78,7 @@ export function AdminWorkers({ api }: { api: Api }) {
             <tr key={w.id} aria-label={`Worker ${w.name}`}>
               <td>
                 {w.name}
-                <small>
-                  {[w.capabilities.worker_version, w.capabilities.runtime].filter(Boolean).join(" · ")}
-                </small>
+                <small>{[w.capabilities.worker_version, w.capabilities.runtime].filter(Boolean).join(" · ")}</small>
               </td>
               <td>{w.online ? (w.draining ? "draining" : "online") : "offline"}</td>
               <td>{w.job_types.join(", ")}</td>

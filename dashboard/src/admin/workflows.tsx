@@ -129,7 +129,11 @@ export function AdminWorkflows({ api }: { api: Api }) {
     });
   const testRun = (w: Workflow) =>
     run(async () => {
-      const job = await api.call<{ id: string }>("POST", "/v1/jobs", { type: w.job_type, workflow_id: w.id, params: {} });
+      const job = await api.call<{ id: string }>("POST", "/v1/jobs", {
+        type: w.job_type,
+        workflow_id: w.id,
+        params: {},
+      });
       location.hash = `#job/${job.id}`;
     });
 

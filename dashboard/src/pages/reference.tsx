@@ -19,11 +19,14 @@ export function Reference({ document, token }: { document: Schema; token: string
       unmount?.();
     };
   }, [document, token]);
+  // Scalar's element is beside the page's <main>, out of reach of the dashboard's styles.
   return (
-    <main class="wide">
-      <h1>API reference</h1>
-      <Failure text={failure} />
-      <div ref={element} />
-    </main>
+    <>
+      <main>
+        <h1>API reference</h1>
+        <Failure text={failure} />
+      </main>
+      <div id="reference" ref={element} />
+    </>
   );
 }
