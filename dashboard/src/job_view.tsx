@@ -53,7 +53,9 @@ export function Outputs({ outputs }: { outputs: Output[] }) {
                 <track kind="captions" />
               </video>
             ) : kind === "audio" ? (
-              <audio src={output.url} controls aria-label={label} />
+              <audio src={output.url} controls aria-label={label}>
+                <track kind="captions" />
+              </audio>
             ) : kind === "image" ? (
               <img src={output.url} alt={label} />
             ) : null}

@@ -46,7 +46,7 @@ export function SecretOnce({ label, secret }: { label: string; secret: string | 
  * Calls `load` now and every `everyMs` while the tab is visible: for what Kiln does not broadcast over Realtime
  * (webhook deliveries, the admin's views of every account), so those pages are live too.
  */
-export function usePolling(load: () => Promise<unknown> | void, everyMs: number, deps: unknown[] = []): void {
+export function usePolling(load: () => Promise<unknown>, everyMs: number, deps: unknown[] = []): void {
   useEffect(() => {
     void load();
     const timer = setInterval(() => {

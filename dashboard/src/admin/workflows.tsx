@@ -59,14 +59,18 @@ function parsed(field: string, text: string): unknown {
 
 function WorkflowForm({ draft, onSave, onCancel }: { draft: Draft; onSave(d: Draft): void; onCancel(): void }) {
   const [d, setD] = useState(draft);
-  const text = (key: keyof Draft, label: string, area = false) => (
+  const set = (key: keyof Draft) => (e: { currentTarget: { value: string } }) =>
+    setD({ ...d, [key]: e.currentTarget.value });
+  const line = (key: keyof Draft, label: string) => (
     <label>
       <span>{label}</span>
-      {area ? (
-        <textarea rows={8} value={String(d[key])} onInput={(e) => setD({ ...d, [key]: e.currentTarget.value })} />
-      ) : (
-        <input value={String(d[key])} onInput={(e) => setD({ ...d, [key]: e.currentTarget.value })} />
-      )}
+      <input value={String(d[key])} onInput={set(key)} />
+    </label>
+  );
+  const json = (key: keyof Draft, label: string) => (
+    <label>
+      <span>{label}</span>
+      <textarea rows={8} value={String(d[key])} onInput={set(key)} />
     </label>
   );
   return (
@@ -76,14 +80,14 @@ function WorkflowForm({ draft, onSave, onCancel }: { draft: Draft; onSave(d: Dra
         onSave(d);
       }}
     >
-      {text("name", "Workflow name")}
-      {text("description", "Workflow description")}
-      {text("job_type", "Job type")}
-      {text("owner_id", "Owner (user id; empty: every account)")}
-      {text("timeout", "Execution timeout (s; empty: the default)")}
-      {text("graph", "Graph (ComfyUI API format)", true)}
-      {text("bindings", "Bindings", true)}
-      {text("cost_rule", "Cost rule", true)}
+      {line("name", "Workflow name")}
+      {line("description", "Workflow description")}
+      {line("job_type", "Job type")}
+      {line("owner_id", "Owner (user id; empty: every account)")}
+      {line("timeout", "Execution timeout (s; empty: the default)")}
+      {json("graph", "Graph (ComfyUI API format)")}
+      {json("bindings", "Bindings")}
+      {json("cost_rule", "Cost rule")}
       <label class="check">
         <input type="checkbox" checked={d.enabled} onChange={(e) => setD({ ...d, enabled: e.currentTarget.checked })} />{" "}
         Enabled

@@ -56,9 +56,7 @@ export function Credits(props: { api: Api; supabase: SupabaseClient; userId: str
     <main>
       <h1>Credits</h1>
       <Failure text={failure} />
-      <p class="balance" aria-label="Balance">
-        {balance === undefined ? "…" : `${balance.toLocaleString()} credits`}
-      </p>
+      <p class="balance">Balance: {balance === undefined ? "…" : `${balance.toLocaleString()} credits`}</p>
       <table>
         <thead>
           <tr>
