@@ -23,12 +23,12 @@ export function JobProgress({ job }: { job: Job }) {
         </p>
       ))}
       <progress aria-label="Progress" max={100} value={job.status === "succeeded" ? 100 : (progress?.percent ?? 0)} />
-      <p class="meta">
-        {progress?.max ? `Step ${progress.value}/${progress.max}` : ""}
-        {progress?.eta_ms !== undefined && job.status === "running"
-          ? ` · about ${Math.ceil(progress.eta_ms / 1000)} s left`
-          : ""}
-      </p>
+      {job.status === "running" && (
+        <p class="meta">
+          {progress?.max ? `Step ${progress.value}/${progress.max}` : ""}
+          {progress?.eta_ms !== undefined ? ` · about ${Math.ceil(progress.eta_ms / 1000)} s left` : ""}
+        </p>
+      )}
       {job.error && (
         <p class="error">
           {job.error.code}: {job.error.message}

@@ -10,6 +10,7 @@ import { apiSection } from "./api_requests.ts";
 import { adminUrl, createBenchDatabase } from "./bench_database.ts";
 import { claimSection } from "./claim_cycles.ts";
 import { latencySection } from "./claim_latency.ts";
+import { dashboardSection } from "./dashboard.ts";
 import { edgeSection } from "./edge_functions.ts";
 import { createSection } from "./jobs_create.ts";
 import { pgbenchSection } from "./pgbench.ts";
@@ -33,6 +34,7 @@ const sections: BenchSection[] = [
   realtimeSection,
   webhookSection,
   workerSection,
+  dashboardSection,
 ];
 
 /** A bad command line: reported as one line, without a stack. */

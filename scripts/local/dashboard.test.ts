@@ -8,20 +8,17 @@
  * Chromium is not installed.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { testDispatcher } from "../../supabase/functions/dispatch/testing/dispatch_harness.ts";
 import { startReceiver, type WebhookReceiver } from "../../supabase/functions/dispatch/testing/webhook_receiver.ts";
 import { startWorkerStack, type WorkerStack } from "../../worker/testing/worker_stack.ts";
 import { buildDashboard } from "../build_dashboard.ts";
 import { setRole } from "../cli/admin_role.ts";
+import { chromiumMissing, launchChromium } from "../testing/chromium.ts";
 import { eventually } from "../testing/eventually.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : "Chromium is not installed (apt-get install chromium)";
-
-describe("the dashboard in a browser", { skip, timeout: 180_000 }, () => {
+describe("the dashboard in a browser", { skip: chromiumMissing, timeout: 180_000 }, () => {
   let stack: WorkerStack;
   let browser: Browser;
   let receiver: WebhookReceiver;
@@ -70,10 +67,7 @@ describe("the dashboard in a browser", { skip, timeout: 180_000 }, () => {
     [{ name: workerName }] = await stack.h.sql<{ name: string }[]>`select name from public.workers limit 1`;
     receiver = await startReceiver();
     dispatcher = testDispatcher(stack.h.target.functionsDbUrl, { apiUrl: stack.h.target.url }, 2);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
     page = await newPage();
   });
   after(async () => {

@@ -6,8 +6,17 @@ export interface Bar {
   parts: { name: string; value: number; color: string }[];
 }
 
-/** Horizontal bars, one per row, each a stack of its parts, scaled to the largest total. */
-export function BarChart({ title, bars, unit = "" }: { title: string; bars: Bar[]; unit?: string }) {
+/** Horizontal bars, one per row, each a stack of its parts, scaled to the largest total; `empty` when none. */
+export function BarChart(props: { title: string; bars: Bar[]; unit?: string; empty: string }) {
+  const { title, bars, unit = "" } = props;
+  if (bars.length === 0) {
+    return (
+      <figure class="chart">
+        <figcaption>{title}</figcaption>
+        <p class="meta">{props.empty}</p>
+      </figure>
+    );
+  }
   const max = Math.max(1, ...bars.map((b) => b.parts.reduce((sum, p) => sum + p.value, 0)));
   const row = 26;
   const labelWidth = 120;

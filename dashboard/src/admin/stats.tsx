@@ -74,7 +74,7 @@ export function AdminStats({ api }: { api: Api }) {
           <strong>{stats.success_rate === null ? "–" : `${Math.round(stats.success_rate * 1000) / 10}%`}</strong>
         </span>
       </p>
-      <BarChart title="Queue depth by type, now" bars={depth} />
+      <BarChart title="Queue depth by type, now" bars={depth} empty="Nothing queued or running." />
       <label>
         <span>Window</span>
         <select value={hours} onChange={(e) => setHours(Number(e.currentTarget.value))}>
@@ -85,8 +85,13 @@ export function AdminStats({ api }: { api: Api }) {
           ))}
         </select>
       </label>
-      <BarChart title={`Jobs by type and status, last ${hours} h`} bars={byType} />
-      <BarChart title={`Wait and run time (p50, p95), last ${hours} h`} bars={times} unit=" s" />
+      <BarChart title={`Jobs by type and status, last ${hours} h`} bars={byType} empty="No jobs in this window." />
+      <BarChart
+        title={`Wait and run time (p50, p95), last ${hours} h`}
+        bars={times}
+        unit=" s"
+        empty="No finished jobs in this window."
+      />
     </Section>
   );
 }

@@ -46,6 +46,7 @@ export function Jobs(props: { api: Api; supabase: SupabaseClient; userId: string
   const [next, setNext] = useState<string | null>(null);
   const [failure, run] = useAction();
   const [live, setLive] = useState(true);
+  const [loaded, setLoaded] = useState(false);
   const thumbs = useThumbnails(props.api, jobs);
 
   const query = (cursor: string | undefined) => {
@@ -60,6 +61,7 @@ export function Jobs(props: { api: Api; supabase: SupabaseClient; userId: string
       const page = await props.api.call<Page>("GET", query(cursor));
       setJobs(page.data);
       setNext(page.next_cursor);
+      setLoaded(true);
     });
   const matches = (job: Job) => (!status || job.status === status) && (!type || job.type === type);
 
@@ -150,7 +152,8 @@ export function Jobs(props: { api: Api; supabase: SupabaseClient; userId: string
           ))}
         </tbody>
       </table>
-      {jobs.length === 0 && <p>No jobs{status || type ? " match these filters" : " yet"}.</p>}
+      {!loaded && <p>Loading…</p>}
+      {loaded && jobs.length === 0 && <p>No jobs{status || type ? " match these filters" : " yet"}.</p>}
       <nav class="pager">
         <button type="button" disabled={cursors.length === 0} onClick={() => turn(cursors.slice(0, -1))}>
           Newer

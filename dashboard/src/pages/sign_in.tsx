@@ -1,4 +1,8 @@
-/** Sign in or sign up with an email and a password (Supabase Auth); the session is kept by supabase-js. */
+/**
+ * Sign in or sign up with an email and a password (Supabase Auth); the session is kept by supabase-js. Where the
+ * project confirms addresses first (a hosted project's default), sign-up says to follow the mailed link, which
+ * comes back to this page signed in.
+ */
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { useState } from "preact/hooks";
 
@@ -7,15 +11,18 @@ export function SignIn({ supabase }: { supabase: SupabaseClient }) {
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [sent, setSent] = useState<string>();
   const act = async (how: "in" | "up") => {
     setBusy(true);
     setError(undefined);
-    const { error: failure } =
+    setSent(undefined);
+    const { data, error: failure } =
       how === "in"
         ? await supabase.auth.signInWithPassword({ email, password })
-        : await supabase.auth.signUp({ email, password });
+        : await supabase.auth.signUp({ email, password, options: { emailRedirectTo: location.href.split("#")[0] } });
     setBusy(false);
     if (failure) setError(failure.message);
+    else if (!data.session) setSent(email);
   };
   return (
     <main>
@@ -39,6 +46,7 @@ export function SignIn({ supabase }: { supabase: SupabaseClient }) {
             onInput={(e) => setPassword(e.currentTarget.value)}
           />
         </label>
+        {sent && <p role="status">Check {sent} for a link to confirm the address, then sign in.</p>}
         {error && (
           <p class="error" role="alert">
             {error}
