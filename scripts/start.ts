@@ -6,11 +6,10 @@
  * and one job submitted through the command-line client's core, so the whole path is seen working at once.
  */
 
-import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { buildDashboard, DASHBOARD_DIST } from "./build_dashboard.ts";
+import { buildDashboard, dashboardBuildIsCurrent } from "./build_dashboard.ts";
 import { submitAndWait } from "./cli/submit_job.ts";
 import { DatabaseNewerThanCodeError } from "./db/migrate.ts";
 import { DATA_DIR_LOCK, DataDirLockedError, lockDataDir } from "./local/data_dir_lock.ts";
@@ -55,8 +54,8 @@ if (values.reset) {
   console.log(`Reset: emptied ${dataDir}/`);
 }
 
-// The dashboard the stack serves at /dashboard/: built once (dashboard/dist), again after --reset of node_modules.
-if (!existsSync(`${DASHBOARD_DIST}/index.html`)) {
+// The dashboard the stack serves at /dashboard/ (dashboard/dist): built when missing or older than its sources.
+if (!(await dashboardBuildIsCurrent())) {
   console.log("Building the dashboard (dashboard/dist)…");
   await buildDashboard();
 }
