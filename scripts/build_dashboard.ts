@@ -38,7 +38,10 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 
 /** Whether dashboard/dist was built after every source of the site last changed (npm start rebuilds otherwise). */
 export async function dashboardBuildIsCurrent(): Promise<boolean> {
-  const built = await stat(`${DASHBOARD_DIST}/index.html`).then((s) => s.mtimeMs, () => undefined);
+  const built = await stat(`${DASHBOARD_DIST}/index.html`).then(
+    (s) => s.mtimeMs,
+    () => undefined,
+  );
   if (built === undefined) return false;
   const sources = [
     `${DASHBOARD_ROOT}index.html`,
