@@ -22,10 +22,10 @@ const runs = [
 export const claimCyclesMetric = "claim_cycles_8";
 
 /** One cycle on `client` for `worker`; false when nothing was claimable. */
-async function cycle(client: Database, worker: string): Promise<boolean> {
+export async function cycle(client: Database, worker: string, type = jobType): Promise<boolean> {
   const [job] = await client.query<{ id: string; fencing_token: number }>(
     "select id, fencing_token from kiln.claim_jobs($1, $2, 1)",
-    [worker, [jobType]],
+    [worker, [type]],
   );
   if (!job) return false;
   await client.query("select kiln.complete_job($1, $2, $3, '[]')", [job.id, worker, job.fencing_token]);

@@ -16,6 +16,7 @@ import { createSection } from "./jobs_create.ts";
 import { pgbenchSection } from "./pgbench.ts";
 import { realtimeSection } from "./realtime_broadcast.ts";
 import { type BenchRow, type BenchSection, markdownTable } from "./report.ts";
+import { walSection } from "./wal_cost.ts";
 import { webhookSection } from "./webhook_delivery.ts";
 import { workerSection } from "./worker_jobs.ts";
 
@@ -29,6 +30,7 @@ const sections: BenchSection[] = [
   claimSection,
   latencySection,
   pgbenchSection,
+  walSection,
   apiSection,
   edgeSection,
   realtimeSection,
