@@ -63,6 +63,7 @@ export const SQLSTATE_CODES: Readonly<Record<string, ErrorCode>> = {
   KL010: "not_found",
   KL011: "invalid_state",
   KL012: "invalid_request",
+  KL013: "invalid_state",
   KL099: "internal",
 };
 

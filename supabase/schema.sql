@@ -34,6 +34,20 @@ CREATE TYPE public.delivery_status AS ENUM (
 );
 
 --
+-- Name: job_event_type; Type: TYPE; Schema: public; Owner: -
+--
+
+CREATE TYPE public.job_event_type AS ENUM (
+    'job.queued',
+    'job.started',
+    'job.progress',
+    'job.succeeded',
+    'job.failed',
+    'job.canceled',
+    'job.cancel_requested'
+);
+
+--
 -- Name: job_phase; Type: TYPE; Schema: public; Owner: -
 --
 
@@ -153,7 +167,6 @@ CREATE TABLE public.jobs (
     claimed_at timestamp with time zone,
     started_at timestamp with time zone,
     finished_at timestamp with time zone,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
     requirements jsonb DEFAULT '{}'::jsonb NOT NULL,
     CONSTRAINT finished_jobs_have_an_end CHECK (((status = ANY (ARRAY['succeeded'::public.job_status, 'failed'::public.job_status, 'canceled'::public.job_status])) = (finished_at IS NOT NULL))),
     CONSTRAINT jobs_attempts_check CHECK ((attempts >= 0)),
@@ -286,8 +299,8 @@ CREATE FUNCTION kiln.complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_tok
     SET search_path TO ''
     AS $$
 begin
-  perform kiln.lock_held_job(p_job_id, p_worker_id, p_fencing_token);
-  return kiln.job_summary(kiln.finish_job(p_job_id, 'succeeded', coalesce(p_outputs, '[]'::jsonb)));
+  return kiln.job_summary(
+    kiln.finish_job(p_job_id, 'succeeded', coalesce(p_outputs, '[]'::jsonb), null, p_worker_id, p_fencing_token));
 end $$;
 
 --
@@ -472,7 +485,7 @@ CREATE FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type
 declare
   v_payload jsonb := jsonb_build_object('id', p_event_id, 'type', p_type, 'created_at', now(), 'data', p_summary);
 begin
-  if not exists (select 1 from kiln.job_event_types t where t.type = p_type and t.webhook) then
+  if not exists (select 1 from kiln.job_event_types t where t.type = p_type::public.job_event_type and t.webhook) then
     return;
   end if;
   -- Most accounts have no endpoint: this probe spares them the insert below on every transition.
@@ -561,10 +574,10 @@ begin
 end $$;
 
 --
--- Name: finish_job(uuid, public.job_status, jsonb, jsonb); Type: FUNCTION; Schema: kiln; Owner: -
+-- Name: finish_job(uuid, public.job_status, jsonb, jsonb, uuid, bigint); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
-CREATE FUNCTION kiln.finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb DEFAULT NULL::jsonb, p_error jsonb DEFAULT NULL::jsonb) RETURNS public.jobs
+CREATE FUNCTION kiln.finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb DEFAULT NULL::jsonb, p_error jsonb DEFAULT NULL::jsonb, p_held_by uuid DEFAULT NULL::uuid, p_fencing_token bigint DEFAULT NULL::bigint) RETURNS public.jobs
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -575,7 +588,14 @@ begin
      set status = p_status, phase = null, lease_expires_at = null, finished_at = now(),
          outputs = coalesce(p_outputs, j.outputs), error = p_error
    where j.id = p_job_id
+     and (p_held_by is null
+          or (j.status = 'running' and j.worker_id = p_held_by and j.fencing_token = p_fencing_token))
   returning * into v_job;
+  if not found and p_held_by is not null then
+    perform kiln.lock_held_job(p_job_id, p_held_by, p_fencing_token);
+    raise exception 'job % is no longer held by this worker with token %', p_job_id, p_fencing_token
+      using errcode = 'KL006';
+  end if;
   if p_status in ('failed', 'canceled') and v_job.cost > 0 then
     perform kiln.post_credits(v_job.owner_id, v_job.cost, 'job_refund', v_job.id);
   end if;
@@ -816,16 +836,16 @@ CREATE FUNCTION kiln.prune_expired_rows(p_now timestamp with time zone DEFAULT N
 declare
   v_now timestamptz := coalesce(p_now, now());
   v_keep jsonb := kiln.setting('retention');
-  v_first bigint;
   v_events integer;
   v_deliveries integer;
   v_counters integer;
   v_messages integer;
 begin
-  select min(e.seq) into v_first from public.job_events e;
   delete from public.job_events e
-   where e.seq >= v_first and e.seq < v_first + p_batch
-     and e.created_at < v_now - make_interval(days => (v_keep ->> 'job_events_days')::integer);
+   where (e.job_id, e.seq) in (
+     select x.job_id, x.seq from public.job_events x
+      where x.created_at < v_now - make_interval(days => (v_keep ->> 'job_events_days')::integer)
+      limit p_batch);
   get diagnostics v_events = row_count;
 
   delete from public.webhook_deliveries d
@@ -961,7 +981,7 @@ declare
   v_event_id uuid;
 begin
   insert into public.job_events (job_id, owner_id, type, status, data)
-  values (p_job.id, p_job.owner_id, p_type, p_job.status, p_data)
+  values (p_job.id, p_job.owner_id, p_type::public.job_event_type, p_job.status, p_data)
   returning id into v_event_id;
   perform kiln.publish_job_update(p_job, p_type, v_event_id);
   return v_event_id;
@@ -1071,6 +1091,19 @@ begin
        and n.event_type = 'job.progress' and n.endpoint_id is not distinct from v_delivery.endpoint_id;
   end if;
   return jsonb_build_object('status', v_status, 'next_attempt_at', v_next, 'endpoint_disabled', v_disable);
+end $$;
+
+--
+-- Name: refuse_worker_delete(); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.refuse_worker_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'workers are not deleted: revoke one (revoked_at) so the jobs it ran keep naming it'
+    using errcode = 'KL013';
 end $$;
 
 --
@@ -1376,19 +1409,6 @@ begin
 end $$;
 
 --
--- Name: tg_jobs__touch(); Type: FUNCTION; Schema: kiln; Owner: -
---
-
-CREATE FUNCTION kiln.tg_jobs__touch() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO ''
-    AS $$
-begin
-  new.updated_at := now();
-  return new;
-end $$;
-
---
 -- Name: tg_webhook_deliveries__notify(); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
@@ -1511,7 +1531,7 @@ CREATE SEQUENCE kiln.fencing_tokens
 --
 
 CREATE TABLE kiln.job_event_types (
-    type text NOT NULL,
+    type public.job_event_type NOT NULL,
     webhook boolean NOT NULL
 );
 
@@ -1640,7 +1660,7 @@ CREATE TABLE public.job_events (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     job_id uuid NOT NULL,
     owner_id uuid NOT NULL,
-    type text NOT NULL,
+    type public.job_event_type NOT NULL,
     status public.job_status NOT NULL,
     data jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
@@ -1852,7 +1872,7 @@ ALTER TABLE ONLY public.credit_ledger
 --
 
 ALTER TABLE ONLY public.job_events
-    ADD CONSTRAINT job_events_pkey PRIMARY KEY (seq);
+    ADD CONSTRAINT job_events_pkey PRIMARY KEY (job_id, seq);
 
 --
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1941,10 +1961,10 @@ CREATE INDEX credit_ledger_by_job ON public.credit_ledger USING btree (job_id) W
 CREATE INDEX credit_ledger_by_owner ON public.credit_ledger USING btree (owner_id, id DESC);
 
 --
--- Name: job_events_by_job; Type: INDEX; Schema: public; Owner: -
+-- Name: job_events_by_time; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX job_events_by_job ON public.job_events USING btree (job_id, seq);
+CREATE INDEX job_events_by_time ON public.job_events USING brin (created_at);
 
 --
 -- Name: jobs_active; Type: INDEX; Schema: public; Owner: -
@@ -2049,16 +2069,16 @@ CREATE TRIGGER _100_apply BEFORE INSERT ON public.credit_ledger FOR EACH ROW EXE
 CREATE TRIGGER _100_forbid_change BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION kiln.tg_credit_ledger__forbid_change();
 
 --
--- Name: jobs _100_touch; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER _100_touch BEFORE UPDATE ON public.jobs FOR EACH ROW EXECUTE FUNCTION kiln.tg_jobs__touch();
-
---
 -- Name: webhook_deliveries _900_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER _900_notify AFTER INSERT ON public.webhook_deliveries FOR EACH STATEMENT EXECUTE FUNCTION kiln.tg_webhook_deliveries__notify();
+
+--
+-- Name: workers workers_never_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER workers_never_deleted BEFORE DELETE ON public.workers FOR EACH STATEMENT EXECUTE FUNCTION kiln.refuse_worker_delete();
 
 --
 -- Name: account_webhook_secrets account_webhook_secrets_owner_id_fkey; Type: FK CONSTRAINT; Schema: kiln; Owner: -
@@ -2089,13 +2109,6 @@ ALTER TABLE ONLY public.job_events
     ADD CONSTRAINT job_events_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.jobs(id) ON DELETE CASCADE;
 
 --
--- Name: job_events job_events_type_known; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.job_events
-    ADD CONSTRAINT job_events_type_known FOREIGN KEY (type) REFERENCES kiln.job_event_types(type);
-
---
 -- Name: jobs jobs_api_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2108,13 +2121,6 @@ ALTER TABLE ONLY public.jobs
 
 ALTER TABLE ONLY public.jobs
     ADD CONSTRAINT jobs_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.profiles(id) ON DELETE CASCADE;
-
---
--- Name: jobs jobs_worker_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.jobs
-    ADD CONSTRAINT jobs_worker_id_fkey FOREIGN KEY (worker_id) REFERENCES public.workers(id) ON DELETE SET NULL;
 
 --
 -- Name: jobs jobs_workflow_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2431,10 +2437,10 @@ REVOKE ALL ON FUNCTION kiln.expire_deadlines(p_limit integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION kiln.fail_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_error jsonb) FROM PUBLIC;
 
 --
--- Name: FUNCTION finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb); Type: ACL; Schema: kiln; Owner: -
+-- Name: FUNCTION finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb, p_held_by uuid, p_fencing_token bigint); Type: ACL; Schema: kiln; Owner: -
 --
 
-REVOKE ALL ON FUNCTION kiln.finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION kiln.finish_job(p_job_id uuid, p_status public.job_status, p_outputs jsonb, p_error jsonb, p_held_by uuid, p_fencing_token bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION heartbeat(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_phase public.job_phase, p_progress jsonb, p_lease_seconds integer); Type: ACL; Schema: kiln; Owner: -
@@ -2605,6 +2611,12 @@ REVOKE ALL ON FUNCTION kiln.record_job_event(p_job public.jobs, p_type text, p_d
 REVOKE ALL ON FUNCTION kiln.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_duration_ms integer, p_response_code integer, p_response_excerpt text, p_error text, p_retry_after_seconds integer, p_now timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: FUNCTION refuse_worker_delete(); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.refuse_worker_delete() FROM PUBLIC;
+
+--
 -- Name: FUNCTION replay_delivery(p_delivery_id uuid, p_owner_id uuid); Type: ACL; Schema: kiln; Owner: -
 --
 
@@ -2693,12 +2705,6 @@ REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__apply() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__forbid_change() FROM PUBLIC;
-
---
--- Name: FUNCTION tg_jobs__touch(); Type: ACL; Schema: kiln; Owner: -
---
-
-REVOKE ALL ON FUNCTION kiln.tg_jobs__touch() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_webhook_deliveries__notify(); Type: ACL; Schema: kiln; Owner: -

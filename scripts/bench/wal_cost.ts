@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { runMigrations as graphileMigrations, Logger, run as runGraphileWorker } from "graphile-worker";
 import PgBoss from "pg-boss";
 import { type Database, openPostgres } from "../db/database.ts";
+import { eventually } from "../testing/eventually.ts";
 import { dropDatabase, recreateDatabase } from "./bench_database.ts";
 import { cycle } from "./claim_cycles.ts";
 import { closeAll, openClients, runFor } from "./load.ts";
@@ -99,8 +100,13 @@ async function measure(inspect: Database, datname: string, jobs: number, work: (
   await work();
   const elapsed = performance.now() - start;
   const to = await lsn(inspect);
-  // A committed transaction flushes the WAL up to it (pg_walinspect reads only what is flushed).
-  await inspect.exec("select txid_current()");
+  // pg_walinspect reads only what is flushed: the WAL writer gets there within its delay (200 ms by default).
+  await eventually(
+    async () =>
+      (await inspect.query<{ ok: boolean }>("select pg_current_wal_flush_lsn() >= $1::pg_lsn as ok", [to]))[0].ok,
+    "the WAL flushed",
+    10_000,
+  );
   const { rest, realtime } = await walCost(inspect, datname, from, to, jobs);
   if (datname === (await inspect.query<{ d: string }>("select current_database() as d"))[0].d) {
     await printBreakdown(inspect, from, to, jobs);

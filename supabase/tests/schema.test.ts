@@ -5,8 +5,8 @@ import type { Database } from "../../scripts/db/database.ts";
 import { DatabaseNewerThanCodeError, migrate, readMigrations } from "../../scripts/db/migrate.ts";
 import { createTestDatabase, type TestDatabase } from "../../scripts/testing/test_database.ts";
 import { SQLSTATE_CODES } from "../../shared/errors.ts";
-import { JOB_EVENTS, JOB_PHASES, JOB_STATUSES } from "../../shared/job_states.ts";
-import { createJob, createUser } from "./helpers/fixtures.ts";
+import { JOB_EVENT_TYPES, JOB_EVENTS, JOB_PHASES, JOB_STATUSES } from "../../shared/job_states.ts";
+import { createJob, createUser, createWorker } from "./helpers/fixtures.ts";
 
 let t: TestDatabase;
 let db: Database;
@@ -40,14 +40,15 @@ async function rowCount(sql: string, params: unknown[]): Promise<number> {
 }
 
 describe("shared vocabulary", () => {
-  it("job_status and job_phase have the values of shared/job_states.ts, in order", async () => {
+  it("job_status, job_phase and job_event_type have the values of shared/job_states.ts, in order", async () => {
     assert.deepEqual(await enumValues("public.job_status"), [...JOB_STATUSES]);
     assert.deepEqual(await enumValues("public.job_phase"), [...JOB_PHASES]);
+    assert.deepEqual(await enumValues("public.job_event_type"), [...JOB_EVENT_TYPES]);
   });
 
   it("kiln.job_event_types has the events of shared/job_states.ts, webhook flags included, and job_events only those", async () => {
     const rows = await db.query<{ type: string; webhook: boolean }>(
-      "select type, webhook from kiln.job_event_types order by type",
+      "select type::text as type, webhook from kiln.job_event_types order by type::text",
     );
     const mirrored = Object.entries(JOB_EVENTS).map(([type, e]) => ({ type, webhook: e.webhook as boolean }));
     assert.deepEqual(
@@ -63,7 +64,7 @@ describe("shared vocabulary", () => {
           [job.id, owner],
         ),
       ),
-      "23503",
+      "22P02",
     );
   });
 
@@ -113,6 +114,14 @@ describe("migrate", () => {
     } finally {
       await db.query("delete from supabase_migrations.schema_migrations where version = $1", [future]);
     }
+  });
+});
+
+describe("workers", () => {
+  it("are never deleted (KL013): revoking keeps the row that jobs name", async () => {
+    const worker = await createWorker(db);
+    assert.equal(await sqlstate(db.query("delete from public.workers where id = $1", [worker])), "KL013");
+    assert.equal(await rowCount("public.workers where id = $1", [worker]), 1);
   });
 });
 

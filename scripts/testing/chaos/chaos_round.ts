@@ -255,7 +255,7 @@ export async function runChaosRound(plan: ChaosPlan): Promise<ChaosReport> {
 async function check(sql: import("postgres").Sql, ids: string[], report: ChaosReport): Promise<void> {
   const jobs = await sql<{ id: string; status: string; terminal_events: number }[]>`
     select j.id, j.status::text as status,
-           (select count(*)::int from public.job_events e where e.job_id = j.id and e.type = any(${TERMINAL})) as terminal_events
+           (select count(*)::int from public.job_events e where e.job_id = j.id and e.type::text = any(${TERMINAL})) as terminal_events
       from public.jobs j where j.id = any(${ids})`;
   for (const job of jobs) {
     report.ended[job.status] = (report.ended[job.status] ?? 0) + 1;
