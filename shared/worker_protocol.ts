@@ -84,6 +84,11 @@ export const ClaimRequest = z.strictObject({
   wait_s: z.number().min(0).max(20).default(0),
   /** A subset of the registered job types; default all of them. */
   job_types: z.array(JobType).min(1).max(50).optional(),
+  /**
+   * The checkpoints loaded in the free slots' ComfyUI: jobs that use one go first (within an account's turn, and
+   * never past a job that has waited `model_affinity_wait_seconds`), so GPUs reload models less often.
+   */
+  loaded_models: z.array(z.string().min(1).max(300)).max(64).optional(),
 });
 export type ClaimRequest = z.input<typeof ClaimRequest>;
 
@@ -107,6 +112,8 @@ export const ClaimedJob = z.object({
   deadline: z.string().nullable(),
   /** Seconds the prompt may execute once ComfyUI starts it; past them the worker interrupts and fails the job. */
   execution_timeout_seconds: z.int().positive(),
+  /** The checkpoints its graph loads (`*`: the worker's default); the worker hands it to a slot that has one loaded. */
+  checkpoints: z.array(z.string()),
 });
 export type ClaimedJob = z.infer<typeof ClaimedJob>;
 

@@ -187,18 +187,25 @@ CREATE TABLE public.jobs (
 COMMENT ON COLUMN public.jobs.requirements IS 'What the job needs of a worker''s ComfyUI: {checkpoints, upscale_models, loras, vae, node_types: [names]}.';
 
 --
--- Name: claim_jobs(uuid, text[], integer, integer); Type: FUNCTION; Schema: kiln; Owner: -
+-- Name: claim_jobs(uuid, text[], integer, integer, text[]); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
-CREATE FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer DEFAULT NULL::integer) RETURNS SETOF public.jobs
+CREATE FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer DEFAULT NULL::integer, p_loaded_models text[] DEFAULT NULL::text[]) RETURNS SETOF public.jobs
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
   v_lease interval := make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer));
-  v_job public.jobs;
+  v_fair boolean := (kiln.setting('fair_share'))::boolean;
+  v_affinity interval := make_interval(secs => (kiln.setting('model_affinity_wait_seconds'))::integer);
+  v_running_cap integer := (kiln.setting('max_running_jobs'))::integer;
+  v_prefer boolean := v_affinity > interval '0' and coalesce(cardinality(p_loaded_models), 0) > 0;
+  -- How far into each account's queue (of a type) a claim looks: far enough to find a job for the loaded model,
+  -- and to step past the jobs other claimers lock at the same moment.
+  v_window integer := p_limit + case when v_prefer then 32 else 16 end;
   v_worker public.workers;
   v_can jsonb;
+  v_job public.jobs;
 begin
   perform set_config('synchronous_commit', 'off', true);
   v_worker := kiln.touch_worker(p_worker_id);
@@ -208,26 +215,65 @@ begin
   -- What this worker's ComfyUI has (null: registered before workers reported it; it is then not judged).
   v_can := v_worker.capabilities -> 'can';
   for v_job in
-    with claimable as (
+    with recursive owners (owner_id) as (
+      -- The accounts with queued jobs: one index probe each.
+      (select j.owner_id from public.jobs j where j.status = 'queued' order by j.owner_id limit 1)
+      union all
+      select (select j.owner_id from public.jobs j
+               where j.status = 'queued' and j.owner_id > o.owner_id order by j.owner_id limit 1)
+        from owners o
+       where o.owner_id is not null
+    ),
+    accounts as (
+      select o.owner_id,
+             (select count(*) from public.jobs r where r.owner_id = o.owner_id and r.status = 'running') as running,
+             nullif(coalesce(p.max_running_jobs, v_running_cap), 0) as running_cap
+        from owners o
+        join public.profiles p on p.id = o.owner_id
+    ),
+    -- 1. What this worker can run, each account's first jobs of each type in claim order (no locks yet).
+    runnable as (
+      select a.owner_id, a.running, a.running_cap, w.*
+        from accounts a
+       cross join unnest(p_job_types) t (type)
+       cross join lateral (
+         select j.id, j.priority, j.run_after,
+                -- 4. Not the loaded model, and not yet waited the bound: after its account's other jobs.
+                v_prefer and j.run_after > now() - v_affinity
+                  and not kiln.uses_loaded_model(j.requirements, p_loaded_models) as later
+           from public.jobs j
+          where j.owner_id = a.owner_id and j.type = t.type and j.status = 'queued'
+            and j.run_after <= now()
+            and (j.deadline is null or j.deadline > now())
+            and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
+                                               else j.requirements - 'node_types' end)
+          order by j.priority desc, j.run_after, j.id
+          limit v_window
+       ) w
+    ),
+    -- 3. Each job's turn: its account's running jobs plus the jobs of that account before it.
+    turns as (
+      select r.id, r.priority, r.run_after, r.later, r.running_cap,
+             r.running + row_number() over (
+               partition by r.owner_id order by r.priority desc, r.later, r.run_after, r.id) - 1 as turn
+        from runnable r
+    ),
+    picked as (
       select j.id
         from public.jobs j
+        join turns t on t.id = j.id
        where j.status = 'queued'
-         and j.run_after <= now()
-         and j.type = any(p_job_types)
-         and (j.deadline is null or j.deadline > now())
-         -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
-         and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
-                                            else j.requirements - 'node_types' end)
-       order by j.priority desc, j.run_after, j.id
+         and (t.running_cap is null or t.turn < t.running_cap)
+       order by t.priority desc, case when v_fair then t.turn else 0 end, t.later, t.run_after, t.id
        limit p_limit
-         for update skip locked
+         for update of j skip locked
     )
     update public.jobs j
        set status = 'running', phase = 'claimed', progress = null, worker_id = p_worker_id,
            fencing_token = nextval('kiln.fencing_tokens'), attempts = j.attempts + 1,
            lease_expires_at = now() + v_lease, claimed_at = now(), started_at = null
-      from claimable c
-     where j.id = c.id
+      from picked p
+     where j.id = p.id
     returning j.*
   loop
     perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
@@ -902,6 +948,26 @@ CREATE FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every intege
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
+  with queued as (
+    select j.id, j.owner_id, j.priority, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
+           row_number() over (partition by j.owner_id order by j.priority desc, j.run_after, j.id) - 1 as before
+      from public.jobs j
+     where j.status = 'queued' and j.type = p_type and j.run_after <= now()
+  ),
+  accounts as (
+    select q.owner_id, count(*) as queued,
+           (select count(*) from public.jobs r where r.owner_id = q.owner_id and r.status = 'running') as running
+      from queued q
+     group by q.owner_id
+  ),
+  ordered as (
+    select q.id, q.priority, q.run_after_us, a.running + q.before as turn,
+           row_number() over (order by q.priority desc,
+                                       case when (kiln.setting('fair_share'))::boolean then a.running + q.before else 0 end,
+                                       q.run_after_us, q.id) - 1 as ahead
+      from queued q
+      join accounts a using (owner_id)
+  )
   select jsonb_build_object(
     'workers_online', kiln.workers_online(p_type),
     -- What each online worker of the type has, so the API can tell a job no online worker can run.
@@ -909,14 +975,15 @@ CREATE FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every intege
                       from public.workers w
                      where w.revoked_at is null and not w.draining and p_type = any(w.job_types)
                        and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)),
+    'fair_share', (kiln.setting('fair_share'))::boolean,
+    -- Each account's next turn: where a job it queues now goes.
+    'next_turns', (select coalesce(jsonb_object_agg(a.owner_id, a.running + a.queued), '{}'::jsonb) from accounts a),
+    'keys', (select coalesce(jsonb_agg(jsonb_build_array(o.ahead, o.priority, o.turn, o.run_after_us, o.id)
+                                       order by o.ahead)
+                               filter (where o.ahead < p_exact or o.ahead % p_every = 0), '[]'::jsonb)
+               from ordered o),
     -- What the snapshot cost the server (ms), so the API can space its refreshes by it.
-    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000,
-    'keys', coalesce(jsonb_agg(jsonb_build_array(q.ahead, q.priority, q.run_after_us, q.id) order by q.ahead)
-                       filter (where q.ahead < p_exact or q.ahead % p_every = 0), '[]'::jsonb))
-    from (select j.id, j.priority, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
-                 row_number() over (order by j.priority desc, j.run_after, j.id) - 1 as ahead
-            from public.jobs j
-           where j.status = 'queued' and j.type = p_type and j.run_after <= now()) q
+    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000)
 $$;
 
 --
@@ -1468,6 +1535,19 @@ begin
 end $$;
 
 --
+-- Name: uses_loaded_model(jsonb, text[]); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.uses_loaded_model(p_requirements jsonb, p_loaded text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select p_requirements -> 'checkpoints' is null
+      or p_requirements -> 'checkpoints' ? '*'
+      or p_requirements -> 'checkpoints' ?| p_loaded
+$$;
+
+--
 -- Name: webhook_retry_at(integer, timestamp with time zone, integer); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
@@ -1693,11 +1773,19 @@ CREATE TABLE public.profiles (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     rate_limit_read_per_minute integer,
     rate_limit_create_per_minute integer,
+    max_running_jobs integer,
     CONSTRAINT profiles_credits_check CHECK ((credits >= 0)),
     CONSTRAINT profiles_max_active_jobs_check CHECK ((max_active_jobs >= 0)),
+    CONSTRAINT profiles_max_running_jobs_check CHECK ((max_running_jobs >= 0)),
     CONSTRAINT profiles_rate_limit_create_per_minute_check CHECK (((rate_limit_create_per_minute >= 1) AND (rate_limit_create_per_minute <= 1000000))),
     CONSTRAINT profiles_rate_limit_read_per_minute_check CHECK (((rate_limit_read_per_minute >= 1) AND (rate_limit_read_per_minute <= 1000000)))
 );
+
+--
+-- Name: COLUMN profiles.max_running_jobs; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.profiles.max_running_jobs IS 'Null: the max_running_jobs setting applies (0: no cap).';
 
 --
 -- Name: webhook_attempts; Type: TABLE; Schema: public; Owner: -
@@ -1979,12 +2067,6 @@ CREATE INDEX jobs_active ON public.jobs USING btree (status, owner_id) WHERE (st
 CREATE INDEX jobs_by_owner ON public.jobs USING btree (owner_id, created_at DESC, id DESC);
 
 --
--- Name: jobs_claim_order; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX jobs_claim_order ON public.jobs USING btree (priority DESC, run_after, id) WHERE (status = 'queued'::public.job_status);
-
---
 -- Name: jobs_deadlines; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1995,6 +2077,12 @@ CREATE INDEX jobs_deadlines ON public.jobs USING btree (deadline) WHERE ((status
 --
 
 CREATE UNIQUE INDEX jobs_idempotency ON public.jobs USING btree (owner_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+
+--
+-- Name: jobs_queue_by_owner; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX jobs_queue_by_owner ON public.jobs USING btree (owner_id, type, priority DESC, run_after, id) WHERE (status = 'queued'::public.job_status);
 
 --
 -- Name: webhook_attempts_by_delivery; Type: INDEX; Schema: public; Owner: -
@@ -2365,10 +2453,10 @@ REVOKE ALL ON FUNCTION kiln.cancel_job(p_job_id uuid, p_owner_id uuid) FROM PUBL
 GRANT SELECT ON TABLE public.jobs TO authenticated;
 
 --
--- Name: FUNCTION claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer); Type: ACL; Schema: kiln; Owner: -
+-- Name: FUNCTION claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer, p_loaded_models text[]); Type: ACL; Schema: kiln; Owner: -
 --
 
-REVOKE ALL ON FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer, p_loaded_models text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION claim_webhook_deliveries(p_limit integer, p_lease_seconds integer, p_now timestamp with time zone); Type: ACL; Schema: kiln; Owner: -
@@ -2717,6 +2805,12 @@ REVOKE ALL ON FUNCTION kiln.tg_webhook_deliveries__notify() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION kiln.touch_worker(p_worker_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION uses_loaded_model(p_requirements jsonb, p_loaded text[]); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.uses_loaded_model(p_requirements jsonb, p_loaded text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION webhook_retry_at(p_attempts integer, p_now timestamp with time zone, p_retry_after_seconds integer); Type: ACL; Schema: kiln; Owner: -

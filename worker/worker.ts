@@ -18,6 +18,7 @@ import { isTokenRefused, type ProtocolClient } from "./protocol_client.ts";
 import type { QueueWakeups } from "./realtime_wakeups.ts";
 import { refreshRegistration, registerWorker } from "./register_worker.ts";
 import { type JobEnd, JobRun, type OnJobMark } from "./run_job.ts";
+import { assignSlots, checkpointOf, loadedModels, type ModelSlot } from "./slot_models.ts";
 
 export interface WorkerOptions {
   jobTypes: string[];
@@ -46,7 +47,7 @@ export interface WorkerDeps {
   clock?: { now(): number };
 }
 
-interface Slot {
+interface Slot extends ModelSlot {
   conn: ComfyConnection;
   run?: JobRun;
   defaultCheckpoint?: Promise<string | undefined>;
@@ -217,7 +218,11 @@ export class Worker {
       try {
         const n = this.options.once ? 1 : Math.min(free.length, 64);
         // An aborted long poll may have claimed a job already: its lease lapses and the reaper requeues it.
-        jobs = await protocol.claim({ n, wait_s: waitS, job_types: this.options.jobTypes }, this.claimAbort.signal);
+        const loaded = loadedModels(free);
+        jobs = await protocol.claim(
+          { n, wait_s: waitS, job_types: this.options.jobTypes, ...(loaded.length > 0 ? { loaded_models: loaded } : {}) },
+          this.claimAbort.signal,
+        );
         failures = 0;
       } catch (error) {
         if (this.halted) break;
@@ -232,7 +237,7 @@ export class Worker {
         await this.wait.sleep(Math.min(this.options.pollIntervalMs, 250 * 2 ** failures));
         continue;
       }
-      for (const [i, job] of jobs.entries()) this.startJob(free[i], job);
+      for (const [slot, job] of assignSlots(free, jobs)) this.startJob(slot, job);
       if (this.options.once && jobs.length > 0) this.claimedOnce = true;
       if (jobs.length === 0) await this.wait.sleep(this.options.pollIntervalMs - (this.now() - started));
     }
@@ -257,6 +262,9 @@ export class Worker {
       onMark: this.options.onJobMark,
     });
     slot.run = run;
+    void (slot.defaultCheckpoint ?? Promise.resolve(undefined)).then((fallback) => {
+      slot.loaded = checkpointOf(job, fallback) ?? slot.loaded;
+    });
     heartbeats.add(run);
     void run.done.then((end) => {
       heartbeats.remove(run);

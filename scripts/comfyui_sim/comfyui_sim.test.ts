@@ -279,4 +279,20 @@ describe("ComfyUI simulator with the real client", () => {
       assert.deepEqual(steps, [1, 2, 3, 4, 5], "events after the drop are lost, as with ComfyUI");
     });
   });
+
+  test("a checkpoint other than the last prompt's costs modelLoadMs; the same one is cached", async () => {
+    await withSim({ stepMs: 0, modelLoadMs: 150 }, async (sim, client) => {
+      let seed = 0;
+      const timed = async (checkpoint: string) => {
+        const started = performance.now();
+        await run(client, txt2img({ checkpoint, seed: seed++ }).graph);
+        return [performance.now() - started, sim.modelLoads];
+      };
+      const [first, afterFirst] = await timed(CHECKPOINT);
+      const [, afterSame] = await timed(CHECKPOINT);
+      const [other, afterOther] = await timed("v1-5-pruned-emaonly.safetensors");
+      assert.deepEqual([afterFirst, afterSame, afterOther], [1, 1, 2], "the same checkpoint again loads nothing");
+      assert.ok(first >= 150 && other >= 150, `loads took ${first} and ${other} ms`);
+    });
+  });
 });

@@ -27,6 +27,8 @@ export interface ExecutorDeps {
   vramGb: number;
   /** The pause between execution_success and `executing {node: null}`: ~450 ms on the measured CPU server. */
   successGapMs: number;
+  /** What loading a checkpoint costs: a CheckpointLoaderSimple that runs (not cached from the last prompt). */
+  modelLoadMs: number;
 }
 
 class Interrupted extends Error {}
@@ -44,6 +46,8 @@ const shown = (v: unknown) =>
 export class Executor {
   /** Ids of prompts that ended by an interrupt, in order. */
   readonly interrupts: string[] = [];
+  /** Checkpoints loaded so far (each CheckpointLoaderSimple run; a cached one loads nothing). */
+  modelLoads = 0;
   /** The running prompt's client and current node, for a reconnecting client's greeting. */
   clientId: string | undefined;
   lastNodeId: string | undefined;
@@ -149,6 +153,10 @@ export class Executor {
           Object.entries(prompt[id].inputs).map(([k, v]) => [k, isLink(v) ? upstream(v[0])?.[v[1]] : v]),
         );
         const plan = planNode(prompt[id].class_type, inputs, effects);
+        if (prompt[id].class_type === "CheckpointLoaderSimple") {
+          this.modelLoads++;
+          await this.sleep(this.deps.modelLoadMs);
+        }
         await this.steps(events, id, plan.steps, id === faultNode ? faults : new Set(), sid);
         const result = plan.finish();
         values.set(id, result.outputs);

@@ -1,6 +1,7 @@
 /**
  * `npm run comfyui-sim [-- --port 8188 --host 127.0.0.1 --step-ms 50 --checkpoints a,b --upscale-models x,y
- * --vram-gb 24 --fail-next oom|stall|drop-ws --profile comfyui-0.17|comfyui-2024 --success-gap-ms 450]`: a ComfyUI simulator for development without a GPU. Prints one
+ * --vram-gb 24 --fail-next oom|stall|drop-ws --profile comfyui-0.17|comfyui-2024 --success-gap-ms 450
+ * --model-load-ms 3000]`: a ComfyUI simulator for development without a GPU. Prints one
  * line with its URL; stops cleanly on SIGINT or SIGTERM.
  */
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     "fail-next": { type: "string" },
     profile: { type: "string", default: "comfyui-0.17" },
     "success-gap-ms": { type: "string", default: "0" },
+    "model-load-ms": { type: "string", default: "0" },
   },
 });
 
@@ -45,6 +47,7 @@ if (!SIM_PROFILES.includes(values.profile as SimProfile)) {
 const sim = await startComfyuiSim({
   profile: values.profile as SimProfile,
   successGapMs: number("success-gap-ms", values["success-gap-ms"]),
+  modelLoadMs: number("model-load-ms", values["model-load-ms"]),
   port: number("port", values.port),
   host: values.host,
   stepMs: number("step-ms", values["step-ms"]),

@@ -39,6 +39,8 @@ export interface ComfyuiSimOptions {
   stepMs?: number;
   /** The pause between `execution_success` and `executing {node: null}`; 0 by default, ~450 ms on a real CPU server. */
   successGapMs?: number;
+  /** What loading a checkpoint takes (a checkpoint other than the last prompt's), 0 by default; seconds on a GPU. */
+  modelLoadMs?: number;
   checkpoints?: string[];
   upscaleModels?: string[];
   /** The simulated GPU's memory, 24 GiB by default (system_stats, OOM messages). */
@@ -55,6 +57,8 @@ export interface ComfyuiSim {
   readonly prompts: number;
   /** Ids of the prompts stopped by an interrupt, in order. */
   readonly interrupts: readonly string[];
+  /** Checkpoints loaded so far: prompts that used another checkpoint than the one before. */
+  readonly modelLoads: number;
   /** Open WebSocket connections. */
   readonly sockets: number;
   /** Makes the next prompt to start fail with `fault` (undefined cancels). */
@@ -97,6 +101,7 @@ export async function startComfyuiSim(options: ComfyuiSimOptions = {}): Promise<
     stepMs: options.stepMs ?? 50,
     vramGb,
     successGapMs: options.successGapMs ?? 0,
+    modelLoadMs: options.modelLoadMs ?? 0,
   });
   const state: SimState = {
     profile: options.profile ?? "comfyui-0.17",
@@ -131,6 +136,9 @@ export async function startComfyuiSim(options: ComfyuiSimOptions = {}): Promise<
     },
     get interrupts() {
       return executor.interrupts;
+    },
+    get modelLoads() {
+      return executor.modelLoads;
     },
     get sockets() {
       return hub.size;

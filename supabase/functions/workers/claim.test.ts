@@ -98,6 +98,24 @@ describe("POST /v1/claim", () => {
     assert.deepEqual(job.params.inputs, { prompt: "x" });
   });
 
+  it("prefers the checkpoints the worker says are loaded, and says which checkpoint each job loads", async () => {
+    const [user, worker] = [await h.user(), await h.worker()];
+    const both = registration(["txt2img"]);
+    both.comfyui[0].models = { checkpoints: ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors"] };
+    assert.equal((await h.wcall("POST", "/v1/register", worker, { body: both })).status, 200);
+    await h.parkQueuedJobs();
+    const job = (checkpoint: string) => ({ type: "txt2img", params: { prompt: "a kiln", checkpoint } });
+    const older = await h.createJob(user, job("sd_xl_base_1.0.safetensors"));
+    const loaded = await h.createJob(user, job("v1-5-pruned-emaonly.safetensors"));
+    const claim = async (body: Record<string, unknown>) =>
+      (await (await h.wcall("POST", "/v1/claim", worker, { body })).json()).jobs;
+    const [first] = await claim({ n: 1, loaded_models: ["v1-5-pruned-emaonly.safetensors"] });
+    assert.deepEqual([first.id, first.checkpoints], [loaded, ["v1-5-pruned-emaonly.safetensors"]]);
+    assert.equal((await claim({ n: 1 }))[0].id, older);
+    const bad = await h.wcall("POST", "/v1/claim", worker, { body: { n: 1, loaded_models: [""] } });
+    assert.equal(bad.status, 422, "an empty name is refused");
+  });
+
   it("fails a job whose uploaded input is gone, and hands it to no one", async () => {
     const [user, worker] = [await h.user(), await h.registeredWorker()];
     const { ref, path } = await uploadImage(user);

@@ -108,7 +108,7 @@ export async function claim(
 
 /** Sets a setting for the rest of the test (e.g. retry backoff to zero). */
 export async function setSetting(db: Queryable, key: string, value: unknown): Promise<void> {
-  await db.query("update kiln.settings set value = $2 where key = $1", [key, value]);
+  await db.query("update kiln.settings set value = $2::text::jsonb where key = $1", [key, JSON.stringify(value)]);
 }
 
 /** A profile's balance and the sum of its ledger. */

@@ -15,9 +15,9 @@ export interface JobViewDeps {
   positions: QueuePositions;
 }
 
-/** The job as the API answers it: the summary, its place in the queue, and what the client should know now. */
-export async function jobView(positions: QueuePositions, job: JobSummary): Promise<Job> {
-  const { missing, ...queue } = await positions.of(job);
+/** `owner`'s job as the API answers it: the summary, its place in the queue, and what the client should know now. */
+export async function jobView(positions: QueuePositions, job: JobSummary, owner: string): Promise<Job> {
+  const { missing, ...queue } = await positions.of(job, owner);
   return { ...job, queue, warnings: job.status === "queued" ? waitingWarnings(job, queue, missing) : [] };
 }
 
@@ -48,7 +48,7 @@ export async function loadJob(
     `select kiln.job_summary(j) as job from public.jobs j where j.id = ${jobId} and j.owner_id = ${uuidLiteral(owner)}`,
   );
   if (!row) fail("not_found", `No job ${id}.`);
-  const job = await jobView(deps.positions, row.job);
+  const job = await jobView(deps.positions, row.job, owner);
   if (options.events) {
     job.events = await deps.sql.unsafe<NonNullable<Job["events"]>>(
       `select e.id, e.type, e.status, e.data, to_jsonb(e.created_at) #>> '{}' as created_at

@@ -22,32 +22,50 @@ describe("epochMicros", () => {
 
 describe("jobsAhead", () => {
   const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-  it("counts keys claimed first: higher priority, then earlier, then lower id", () => {
-    const keys: [number, number, number, string][] = [
-      [0, 5, 100, id(9)],
-      [1, 0, 100, id(1)],
-      [2, 0, 100, id(3)],
-      [3, 0, 200, id(0)],
+  const place = (priority: number, turn: number, runAfterUs: number, n: number) => ({
+    priority,
+    turn,
+    runAfterUs,
+    id: id(n),
+  });
+  it("counts keys claimed first: higher priority, then an earlier turn, then earlier, then lower id", () => {
+    const keys: [number, number, number, number, string][] = [
+      [0, 5, 3, 100, id(9)],
+      [1, 0, 0, 100, id(1)],
+      [2, 0, 0, 100, id(3)],
+      [3, 0, 0, 200, id(0)],
+      [4, 0, 1, 50, id(0)],
     ];
-    assert.equal(jobsAhead(keys, 9, 999, id(0)), 0, "a higher priority goes first");
-    assert.equal(jobsAhead(keys, 0, 100, id(1)), 1, "a job in the snapshot does not count itself");
-    assert.equal(jobsAhead(keys, 0, 100, id(2)), 2);
-    assert.equal(jobsAhead(keys, 0, 150, id(0)), 3);
-    assert.equal(jobsAhead(keys, 0, 300, id(0)), 4, "a job created since goes behind the rest");
-    assert.equal(jobsAhead(keys, -1, 0, id(0)), 4, "a lower priority goes last");
-    assert.equal(jobsAhead([], 0, 0, id(0)), 0);
+    assert.equal(jobsAhead(keys, place(9, 0, 999, 0), true), 0, "a higher priority goes first");
+    assert.equal(jobsAhead(keys, place(0, 0, 100, 1), true), 1, "a job in the snapshot does not count itself");
+    assert.equal(jobsAhead(keys, place(0, 0, 100, 2), true), 2);
+    assert.equal(jobsAhead(keys, place(0, 0, 150, 0), true), 3);
+    assert.equal(jobsAhead(keys, place(0, 0, 300, 0), true), 4, "an earlier turn goes first, however young");
+    assert.equal(jobsAhead(keys, place(0, 1, 10, 0), true), 4, "a later turn goes behind, however old");
+    assert.equal(jobsAhead(keys, place(0, 2, 10, 0), true), 5);
+    assert.equal(jobsAhead(keys, place(-1, 0, 0, 0), true), 5, "a lower priority goes last");
+    assert.equal(jobsAhead([], place(0, 0, 0, 0), true), 0);
+  });
+
+  it("ignores turns without fair share", () => {
+    const keys: [number, number, number, number, string][] = [
+      [0, 0, 0, 100, id(1)],
+      [1, 0, 5, 200, id(2)],
+    ];
+    assert.equal(jobsAhead(keys, place(0, 0, 150, 0), false), 1);
+    assert.equal(jobsAhead(keys, place(0, 9, 150, 0), false), 1);
   });
 
   it("gives the lower bound between two sampled keys", () => {
     // Exact to 2, then every 100th: the job between aheads 100 and 200 has at least 101 ahead.
-    const keys: [number, number, number, string][] = [
-      [0, 0, 1, id(0)],
-      [1, 0, 2, id(0)],
-      [100, 0, 101, id(0)],
-      [200, 0, 201, id(0)],
+    const keys: [number, number, number, number, string][] = [
+      [0, 0, 0, 1, id(0)],
+      [1, 0, 0, 2, id(0)],
+      [100, 0, 0, 101, id(0)],
+      [200, 0, 0, 201, id(0)],
     ];
-    assert.equal(jobsAhead(keys, 0, 150, id(0)), 101);
-    assert.equal(jobsAhead(keys, 0, 500, id(0)), 201);
+    assert.equal(jobsAhead(keys, place(0, 0, 150, 0), true), 101);
+    assert.equal(jobsAhead(keys, place(0, 0, 500, 0), true), 201);
   });
 });
 
@@ -83,9 +101,9 @@ describe("queuePositions", () => {
     const second = await create(user.id, type);
     const urgent = await create(user.id, type, 10);
     const positions = queuePositions(sql, { maxAgeMs: 2000 });
-    const at = async (job: JobSummary) => (await positions.of(job)).position;
+    const at = async (job: JobSummary) => (await positions.of(job, user.id)).position;
     const taken = Date.now();
-    assert.deepEqual(await positions.of(urgent), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
+    assert.deepEqual(await positions.of(urgent, user.id), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
     assert.equal(await at(first), 2);
     assert.equal(await at(second), 3);
 
@@ -111,15 +129,39 @@ describe("queuePositions", () => {
     const user = await h.user();
     const jobs = [await create(user.id, type), await create(user.id, type)];
     const exact = queuePositions(sql, { maxAgeMs: 0 });
-    assert.deepEqual(await exact.of(jobs[1]), { position: 2, workers_online: 0, workers_able: 0, missing: {} });
+    assert.deepEqual(await exact.of(jobs[1], user.id), { position: 2, workers_online: 0, workers_able: 0, missing: {} });
     await onlineWorker(h.sql, [type]);
     await h.sql`update public.jobs set status = 'canceled', finished_at = now() where id = ${jobs[0].id}`;
-    assert.deepEqual(await exact.of(jobs[1]), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
+    assert.deepEqual(await exact.of(jobs[1], user.id), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
 
     const cached = queuePositions(sql, { maxAgeMs: 60_000 });
-    const answers = await Promise.all(Array.from({ length: 8 }, () => cached.of(jobs[1])));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => cached.of(jobs[1], user.id)));
     assert.ok(answers.every((a) => a.position === 1));
     const late = await create(user.id, type);
-    assert.equal((await cached.of(late)).position, 2);
+    assert.equal((await cached.of(late, user.id)).position, 2);
+  });
+
+  it("interleaves accounts by turn, counting the jobs each has running, as claims do", async () => {
+    const type = `pos_${randomUUID().slice(0, 8)}`;
+    const [a, b] = [await h.user(), await h.user()];
+    const worker = await onlineWorker(h.sql, [type]);
+    const burst = [];
+    for (let i = 0; i < 4; i++) burst.push(await create(a.id, type));
+    const single = await create(b.id, type);
+    const exact = queuePositions(sql, { maxAgeMs: 0 });
+    const at = async (job: JobSummary, owner: string) => (await exact.of(job, owner)).position;
+    assert.equal(await at(burst[0], a.id), 1);
+    assert.equal(await at(single, b.id), 2, "B's one job goes after A's first, not after A's burst");
+    assert.equal(await at(burst[1], a.id), 3);
+    assert.equal(await at(burst[3], a.id), 5);
+
+    // The claims agree: A's first job, then B's.
+    const claimed = await h.sql<{ id: string }[]>`select id from kiln.claim_jobs(${worker}, ${[type]}::text[], 2)`;
+    assert.deepEqual(claimed.map((j) => j.id).sort(), [burst[0].id, single.id].sort());
+    // A job B queues now goes at B's next turn: B has one running, so behind A's next one.
+    const next = await create(b.id, type);
+    assert.equal(await at(next, b.id), 2);
+    const [{ id }] = await h.sql<{ id: string }[]>`select id from kiln.claim_jobs(${worker}, ${[type]}::text[], 1)`;
+    assert.equal(id, burst[1].id);
   });
 });

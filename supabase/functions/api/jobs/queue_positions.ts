@@ -6,8 +6,11 @@
  * request waits for one, and a very deep queue costs Postgres at most ~5% of one connection per type and isolate.
  * Concurrent requests for one type share one refresh. `maxAgeMs` 0 takes a snapshot for every request (exact).
  *
- * A position is exact (as of the snapshot) among the first EXACT_KEYS jobs and within SAMPLE_EVERY beyond; a job
- * created since the snapshot is placed among the jobs it held.
+ * Positions follow the claim order (kiln.claim_jobs): priority, then each account's turn (its running jobs plus its
+ * queued jobs before this one: fair share), then age. The snapshot holds that order whole among the first EXACT_KEYS
+ * jobs and one in SAMPLE_EVERY beyond; a job it holds gets the place it had, any other goes at its account's next turn
+ * (exact for a job created since; for one deeper than the held keys, an upper bound). As of the snapshot the order is exact until a running job ends (that account's jobs move up a turn) or a
+ * worker takes a job for the model it has loaded a little early (bounded by `model_affinity_wait_seconds`).
  */
 import type postgres from "postgres";
 import type { JobSummary } from "../../../../shared/api/job_schema.ts";
@@ -53,8 +56,16 @@ export interface QueueInfo {
   missing: Requirements;
 }
 
-/** A claimable job's place in the claim order: [jobs ahead of it, priority, run_after (µs), id]. */
-type QueueKey = [ahead: number, priority: number, runAfterUs: number, id: string];
+/** A claimable job's place in the claim order: [jobs ahead of it, priority, its account's turn, run_after (µs), id]. */
+type QueueKey = [ahead: number, priority: number, turn: number, runAfterUs: number, id: string];
+
+/** What places a job among the keys. */
+interface Place {
+  priority: number;
+  turn: number;
+  runAfterUs: number;
+  id: string;
+}
 
 interface Snapshot {
   takenAt: number;
@@ -63,13 +74,21 @@ interface Snapshot {
   workersOnline: number;
   /** What each online worker of the type has (null: not reported, so not judged). */
   workersCan: (Requirements | null)[];
-  /** Claim order: priority descending, then run_after, then id. */
+  /** Claim order: priority descending, then turn (when `fairShare`), then run_after, then id. */
   keys: QueueKey[];
+  fairShare: boolean;
+  /** Jobs ahead of each job in the snapshot, by id. */
+  ahead: Map<string, number>;
+  /** Each account's turn after its last queued job, by owner id. */
+  nextTurns: Record<string, number>;
 }
 
 export interface QueuePositions {
   /** `job`'s place in its type's queue and the workers online for its type. */
-  of(job: Pick<JobSummary, "id" | "type" | "status" | "priority" | "run_after" | "requirements">): Promise<QueueInfo>;
+  of(
+    job: Pick<JobSummary, "id" | "type" | "status" | "priority" | "run_after" | "requirements">,
+    owner: string,
+  ): Promise<QueueInfo>;
 }
 
 /** Microseconds since the epoch of a Postgres JSON timestamp ("2026-11-23T23:59:54.123456+00:00"). */
@@ -82,20 +101,21 @@ export function epochMicros(timestamp: string): number {
   return whole * 1000 + Number(fraction.padEnd(6, "0"));
 }
 
-/** Whether key `a` is claimed before the job (priority, runAfterUs, id). */
-function before(a: QueueKey, priority: number, runAfterUs: number, id: string): boolean {
-  if (a[1] !== priority) return a[1] > priority;
-  if (a[2] !== runAfterUs) return a[2] < runAfterUs;
-  return a[3] < id;
+/** Whether key `a` is claimed before the job at `place`. */
+function before(a: QueueKey, place: Place, fairShare: boolean): boolean {
+  if (a[1] !== place.priority) return a[1] > place.priority;
+  if (fairShare && a[2] !== place.turn) return a[2] < place.turn;
+  if (a[3] !== place.runAfterUs) return a[3] < place.runAfterUs;
+  return a[4] < place.id;
 }
 
-/** How many jobs of `keys` are claimed before the job: exact among consecutive keys, else the sampled bound. */
-export function jobsAhead(keys: QueueKey[], priority: number, runAfterUs: number, id: string): number {
+/** How many jobs of `keys` are claimed before the job at `place`: exact among consecutive keys, else the sampled bound. */
+export function jobsAhead(keys: QueueKey[], place: Place, fairShare: boolean): number {
   let low = 0;
   let high = keys.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (before(keys[mid], priority, runAfterUs, id)) low = mid + 1;
+    if (before(keys[mid], place, fairShare)) low = mid + 1;
     else high = mid;
   }
   return low === 0 ? 0 : keys[low - 1][0] + 1;
@@ -109,7 +129,14 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
   const take = async (type: string): Promise<Snapshot> => {
     const [{ snapshot }] = await sql<
       {
-        snapshot: { workers_online: number; workers_can: (Requirements | null)[]; cost_ms: number; keys: QueueKey[] };
+        snapshot: {
+          workers_online: number;
+          workers_can: (Requirements | null)[];
+          cost_ms: number;
+          keys: QueueKey[];
+          fair_share: boolean;
+          next_turns: Record<string, number>;
+        };
       }[]
     >`
       select kiln.queue_snapshot(${type}, ${EXACT_KEYS}, ${SAMPLE_EVERY}) as snapshot`;
@@ -119,6 +146,9 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
       workersOnline: snapshot.workers_online,
       workersCan: snapshot.workers_can,
       keys: snapshot.keys,
+      fairShare: snapshot.fair_share,
+      ahead: new Map(snapshot.keys.map((key) => [key[4], key[0]])),
+      nextTurns: snapshot.next_turns,
     };
     snapshots.set(type, taken);
     return taken;
@@ -147,15 +177,26 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
   };
 
   return {
-    async of(job) {
+    async of(job, owner) {
       const snapshot = await current(job.type);
-      const position =
-        job.status === "queued" ? jobsAhead(snapshot.keys, job.priority, epochMicros(job.run_after), job.id) + 1 : null;
       return {
-        position,
+        position: job.status === "queued" ? placeOf(snapshot, job, owner) + 1 : null,
         workers_online: snapshot.workersOnline,
         ...ableWorkers(snapshot.workersCan, job.requirements),
       };
     },
   };
+}
+
+/** Jobs ahead of `job` as of `snapshot`: the place it had there, or, created since, its account's next turn. */
+function placeOf(snapshot: Snapshot, job: Pick<JobSummary, "id" | "priority" | "run_after">, owner: string): number {
+  const held = snapshot.ahead.get(job.id);
+  if (held !== undefined) return held;
+  const place = {
+    priority: job.priority,
+    turn: snapshot.nextTurns[owner] ?? 0,
+    runAfterUs: epochMicros(job.run_after),
+    id: job.id,
+  };
+  return jobsAhead(snapshot.keys, place, snapshot.fairShare);
 }

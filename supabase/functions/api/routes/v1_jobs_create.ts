@@ -114,7 +114,7 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     const wait = preferredWait(headers.prefer);
     const ended = wait === undefined ? false : await waitForJob(deps.sql, id, wait);
     const job =
-      wait === undefined ? await jobView(deps.positions, result.job) : await loadJob(deps, id, principal.userId);
+      wait === undefined ? await jobView(deps.positions, result.job, principal.userId) : await loadJob(deps, id, principal.userId);
     c.header("Location", jobLocation(c.req.path, id));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     if (wait === undefined) return c.json(job, 201);

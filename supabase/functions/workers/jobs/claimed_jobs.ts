@@ -26,22 +26,25 @@ interface ClaimRow {
   workflow_id: string | null;
   graph: Record<string, unknown> | null;
   bindings: unknown;
+  checkpoints: string[];
 }
 
-/** Claims up to `n` jobs of `types` for `workerId`, each with what it needs to run. */
+/** Claims up to `n` jobs of `types` for `workerId` (with `loaded` checkpoints), each with what it needs to run. */
 export async function claimJobs(
   deps: WorkersDeps,
   workerId: string,
   types: readonly string[],
   n: number,
+  loaded: readonly string[],
 ): Promise<ClaimedJob[]> {
   const rows = await deps.sql<ClaimRow[]>`
     select j.id, j.type, j.owner_id, j.params, j.fencing_token::text as fencing_token,
            extract(epoch from j.lease_expires_at - j.claimed_at)::int as lease_seconds, j.lease_expires_at,
            j.attempts, j.max_attempts, j.deadline, w.id as workflow_id, w.graph, w.bindings,
+           array(select jsonb_array_elements_text(j.requirements -> 'checkpoints')) as checkpoints,
            kiln.execution_timeout_seconds(j.type, (select t.execution_timeout_seconds from public.workflows t
                                                     where t.id = j.workflow_id)) as execution_timeout_seconds
-      from kiln.claim_jobs(${workerId}, ${types as string[]}::text[], ${n}) j
+      from kiln.claim_jobs(${workerId}, ${types as string[]}::text[], ${n}, null, ${loaded as string[]}::text[]) j
       left join public.workflows w on w.id = j.workflow_id and j.type = 'workflow'`;
   if (rows.length === 0) return [];
   const refs = new Map(rows.map((row) => [row.id, inputRefs(row)]));
@@ -110,6 +113,7 @@ function toClaimedJob(row: ClaimRow, inputs: { ref: string; url: string }[]): Cl
     max_attempts: row.max_attempts,
     deadline: row.deadline?.toISOString() ?? null,
     execution_timeout_seconds: row.execution_timeout_seconds,
+    checkpoints: row.checkpoints,
   };
 }
 

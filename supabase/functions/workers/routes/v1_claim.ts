@@ -1,7 +1,8 @@
 /**
  * POST /v1/claim: up to `n` jobs of the worker's registered types (or the subset it names), each with what it
  * needs to run. With `wait_s`, a claim that finds nothing waits for a NOTIFY kiln_queue (or polls each second)
- * up to that long, so a worker without Realtime still gets work at once. A draining worker gets nothing.
+ * up to that long, so a worker without Realtime still gets work at once. A draining worker gets nothing. With
+ * `loaded_models`, jobs using a loaded checkpoint go first where the claim order allows (kiln.claim_jobs).
  */
 import { ClaimRequest, type ClaimResponse } from "../../../../shared/worker_protocol.ts";
 import { fail } from "../../_shared/http/errors.ts";
@@ -24,7 +25,7 @@ export function registerClaim(app: WorkersApp, deps: WorkersDeps): void {
     }
     let jobs: ClaimResponse["jobs"] = [];
     if (!worker.draining) {
-      const claim = () => claimJobs(deps, worker.id, types, body.n);
+      const claim = () => claimJobs(deps, worker.id, types, body.n, body.loaded_models ?? []);
       jobs =
         body.wait_s > 0
           ? await deps.wakeups.claimWithin(types, body.wait_s * 1000, claim, c.req.raw.signal)
