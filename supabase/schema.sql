@@ -168,6 +168,7 @@ CREATE TABLE public.jobs (
     started_at timestamp with time zone,
     finished_at timestamp with time zone,
     requirements jsonb DEFAULT '{}'::jsonb NOT NULL,
+    queue_tag bigint DEFAULT 0 NOT NULL,
     CONSTRAINT finished_jobs_have_an_end CHECK (((status = ANY (ARRAY['succeeded'::public.job_status, 'failed'::public.job_status, 'canceled'::public.job_status])) = (finished_at IS NOT NULL))),
     CONSTRAINT jobs_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT jobs_cost_check CHECK ((cost >= 0)),
@@ -187,6 +188,12 @@ CREATE TABLE public.jobs (
 COMMENT ON COLUMN public.jobs.requirements IS 'What the job needs of a worker''s ComfyUI: {checkpoints, upscale_models, loras, vae, node_types: [names]}.';
 
 --
+-- Name: COLUMN jobs.queue_tag; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.jobs.queue_tag IS 'The job''s turn among queued jobs of its priority (fair share between accounts); claims go by priority, then this.';
+
+--
 -- Name: claim_jobs(uuid, text[], integer, integer, text[]); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
@@ -196,15 +203,17 @@ CREATE FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit in
     AS $$
 declare
   v_lease interval := make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer));
-  v_fair boolean := (kiln.setting('fair_share'))::boolean;
   v_affinity interval := make_interval(secs => (kiln.setting('model_affinity_wait_seconds'))::integer);
-  v_running_cap integer := (kiln.setting('max_running_jobs'))::integer;
   v_prefer boolean := v_affinity > interval '0' and coalesce(cardinality(p_loaded_models), 0) > 0;
-  -- How far into each account's queue (of a type) a claim looks: far enough to find a job for the loaded model,
-  -- and to step past the jobs other claimers lock at the same moment.
-  v_window integer := p_limit + case when v_prefer then 32 else 16 end;
+  v_running_cap integer := (kiln.setting('max_running_jobs'))::integer;
+  v_caps boolean;
   v_worker public.workers;
   v_can jsonb;
+  -- Accounts at their running cap: none of their jobs is claimed.
+  v_capped uuid[] := '{}';
+  v_want integer;
+  v_ids uuid[];
+  v_claimed integer := 0;
   v_job public.jobs;
 begin
   perform set_config('synchronous_commit', 'off', true);
@@ -212,72 +221,75 @@ begin
   if v_worker.draining then
     return;
   end if;
-  -- What this worker's ComfyUI has (null: registered before workers reported it; it is then not judged).
   v_can := v_worker.capabilities -> 'can';
-  for v_job in
-    with recursive owners (owner_id) as (
-      -- The accounts with queued jobs: one index probe each.
-      (select j.owner_id from public.jobs j where j.status = 'queued' order by j.owner_id limit 1)
-      union all
-      select (select j.owner_id from public.jobs j
-               where j.status = 'queued' and j.owner_id > o.owner_id order by j.owner_id limit 1)
-        from owners o
-       where o.owner_id is not null
-    ),
-    accounts as (
-      select o.owner_id,
-             (select count(*) from public.jobs r where r.owner_id = o.owner_id and r.status = 'running') as running,
-             nullif(coalesce(p.max_running_jobs, v_running_cap), 0) as running_cap
-        from owners o
-        join public.profiles p on p.id = o.owner_id
-    ),
-    -- 1. What this worker can run, each account's first jobs of each type in claim order (no locks yet).
-    runnable as (
-      select a.owner_id, a.running, a.running_cap, w.*
-        from accounts a
-       cross join unnest(p_job_types) t (type)
-       cross join lateral (
-         select j.id, j.priority, j.run_after,
-                -- 4. Not the loaded model, and not yet waited the bound: after its account's other jobs.
-                v_prefer and j.run_after > now() - v_affinity
-                  and not kiln.uses_loaded_model(j.requirements, p_loaded_models) as later
-           from public.jobs j
-          where j.owner_id = a.owner_id and j.type = t.type and j.status = 'queued'
-            and j.run_after <= now()
-            and (j.deadline is null or j.deadline > now())
-            and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
-                                               else j.requirements - 'node_types' end)
-          order by j.priority desc, j.run_after, j.id
-          limit v_window
-       ) w
-    ),
-    -- 3. Each job's turn: its account's running jobs plus the jobs of that account before it.
-    turns as (
-      select r.id, r.priority, r.run_after, r.later, r.running_cap,
-             r.running + row_number() over (
-               partition by r.owner_id order by r.priority desc, r.later, r.run_after, r.id) - 1 as turn
-        from runnable r
-    ),
-    picked as (
-      select j.id
-        from public.jobs j
-        join turns t on t.id = j.id
-       where j.status = 'queued'
-         and (t.running_cap is null or t.turn < t.running_cap)
-       order by t.priority desc, case when v_fair then t.turn else 0 end, t.later, t.run_after, t.id
-       limit p_limit
-         for update of j skip locked
-    )
-    update public.jobs j
-       set status = 'running', phase = 'claimed', progress = null, worker_id = p_worker_id,
-           fencing_token = nextval('kiln.fencing_tokens'), attempts = j.attempts + 1,
-           lease_expires_at = now() + v_lease, claimed_at = now(), started_at = null
-      from picked p
-     where j.id = p.id
-    returning j.*
+  v_caps := v_running_cap > 0 or exists (select 1 from public.profiles p where p.max_running_jobs > 0);
   loop
-    perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
-    return next v_job;
+    -- Under caps one job at a time, each counted as running before the next is picked.
+    v_want := case when v_caps then 1 else p_limit - v_claimed end;
+    if v_caps then
+      -- Only accounts with jobs running can be at a cap: as many rows as jobs run now, at most.
+      select coalesce(array_agg(r.owner_id), '{}') into v_capped
+        from (select j.owner_id, count(*) as running
+                from public.jobs j where j.status = 'running' group by j.owner_id) r
+        join public.profiles p on p.id = r.owner_id
+       where r.running >= nullif(coalesce(p.max_running_jobs, v_running_cap), 0);
+    end if;
+
+    -- 4. The loaded model first, among the first claimable jobs in claim order (looked at without locks).
+    v_ids := '{}';
+    if v_prefer then
+      select coalesce(array_agg(p.id), '{}') into v_ids
+        from (select j.id
+                from public.jobs j
+                join (select f.id, f.priority, f.queue_tag, f.run_after,
+                             f.run_after > now() - v_affinity
+                               and not kiln.uses_loaded_model(f.requirements, p_loaded_models) as later
+                        from public.jobs f
+                       where f.status = 'queued' and f.run_after <= now() and f.type = any(p_job_types)
+                         and (f.deadline is null or f.deadline > now())
+                         and (v_can is null or v_can @> case when v_can ? 'node_types' then f.requirements
+                                                            else f.requirements - 'node_types' end)
+                         and f.owner_id <> all(v_capped)
+                       order by f.priority desc, f.queue_tag, f.run_after, f.id
+                       limit v_want + 32) front on front.id = j.id
+               where j.status = 'queued'
+               order by front.priority desc, front.later, front.queue_tag, front.run_after, front.id
+               limit v_want
+                 for update of j skip locked) p;
+    end if;
+    -- 1-3, 5: the rest in claim order, past whatever other claimers hold.
+    if cardinality(v_ids) < v_want then
+      select v_ids || coalesce(array_agg(p.id), '{}') into v_ids
+        from (select j.id
+                from public.jobs j
+               where j.status = 'queued' and j.run_after <= now() and j.type = any(p_job_types)
+                 and (j.deadline is null or j.deadline > now())
+                 -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
+                 and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
+                                                    else j.requirements - 'node_types' end)
+                 and j.owner_id <> all(v_capped) and j.id <> all(v_ids)
+               order by j.priority desc, j.queue_tag, j.run_after, j.id
+               limit v_want - cardinality(v_ids)
+                 for update skip locked) p;
+    end if;
+    exit when cardinality(v_ids) = 0;
+
+    for v_job in
+      with claimed as (
+        update public.jobs j
+           set status = 'running', phase = 'claimed', progress = null, worker_id = p_worker_id,
+               fencing_token = nextval('kiln.fencing_tokens'), attempts = j.attempts + 1,
+               lease_expires_at = now() + v_lease, claimed_at = now(), started_at = null
+         where j.id = any(v_ids)
+        returning j.*
+      )
+      select * from claimed c order by array_position(v_ids, c.id)
+    loop
+      perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
+      v_claimed := v_claimed + 1;
+      return next v_job;
+    end loop;
+    exit when v_claimed >= p_limit or not v_caps;
   end loop;
 end $$;
 
@@ -378,7 +390,7 @@ begin
         raise exception 'Idempotency-Key "%" was already used with a different request', p_idempotency_key
           using errcode = 'KL004', detail = jsonb_build_object('job_id', v_job.id)::text;
       end if;
-      return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', true);
+      return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', true, 'queue_tag', v_job.queue_tag);
     end if;
   end if;
 
@@ -424,7 +436,7 @@ begin
   perform set_config('kiln.queue_notify', case when p_notify then 'on' else 'off' end, true);
   perform kiln.record_job_event(v_job, 'job.queued', jsonb_build_object('reason', 'created'));
   perform set_config('kiln.queue_notify', 'on', true);
-  return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', false);
+  return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', false, 'queue_tag', v_job.queue_tag);
 end $$;
 
 --
@@ -948,26 +960,6 @@ CREATE FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every intege
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$
-  with queued as (
-    select j.id, j.owner_id, j.priority, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
-           row_number() over (partition by j.owner_id order by j.priority desc, j.run_after, j.id) - 1 as before
-      from public.jobs j
-     where j.status = 'queued' and j.type = p_type and j.run_after <= now()
-  ),
-  accounts as (
-    select q.owner_id, count(*) as queued,
-           (select count(*) from public.jobs r where r.owner_id = q.owner_id and r.status = 'running') as running
-      from queued q
-     group by q.owner_id
-  ),
-  ordered as (
-    select q.id, q.priority, q.run_after_us, a.running + q.before as turn,
-           row_number() over (order by q.priority desc,
-                                       case when (kiln.setting('fair_share'))::boolean then a.running + q.before else 0 end,
-                                       q.run_after_us, q.id) - 1 as ahead
-      from queued q
-      join accounts a using (owner_id)
-  )
   select jsonb_build_object(
     'workers_online', kiln.workers_online(p_type),
     -- What each online worker of the type has, so the API can tell a job no online worker can run.
@@ -975,15 +967,14 @@ CREATE FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every intege
                       from public.workers w
                      where w.revoked_at is null and not w.draining and p_type = any(w.job_types)
                        and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)),
-    'fair_share', (kiln.setting('fair_share'))::boolean,
-    -- Each account's next turn: where a job it queues now goes.
-    'next_turns', (select coalesce(jsonb_object_agg(a.owner_id, a.running + a.queued), '{}'::jsonb) from accounts a),
-    'keys', (select coalesce(jsonb_agg(jsonb_build_array(o.ahead, o.priority, o.turn, o.run_after_us, o.id)
-                                       order by o.ahead)
-                               filter (where o.ahead < p_exact or o.ahead % p_every = 0), '[]'::jsonb)
-               from ordered o),
     -- What the snapshot cost the server (ms), so the API can space its refreshes by it.
-    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000)
+    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000,
+    'keys', coalesce(jsonb_agg(jsonb_build_array(q.ahead, q.priority, q.queue_tag, q.run_after_us, q.id) order by q.ahead)
+                       filter (where q.ahead < p_exact or q.ahead % p_every = 0), '[]'::jsonb))
+    from (select j.id, j.priority, j.queue_tag, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
+                 row_number() over (order by j.priority desc, j.queue_tag, j.run_after, j.id) - 1 as ahead
+            from public.jobs j
+           where j.status = 'queued' and j.type = p_type and j.run_after <= now()) q
 $$;
 
 --
@@ -1473,6 +1464,33 @@ begin
     return old;
   end if;
   raise exception 'credit_ledger is append-only' using errcode = 'KL011';
+end $$;
+
+--
+-- Name: tg_jobs__queue_tag(); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.tg_jobs__queue_tag() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_front bigint;
+  v_last bigint;
+begin
+  select j.queue_tag into v_front
+    from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag limit 1;
+  if (kiln.setting('fair_share'))::boolean then
+    select j.queue_tag into v_last
+      from public.jobs j
+     where j.owner_id = new.owner_id and j.status = 'queued' and j.priority = new.priority
+     order by j.queue_tag desc limit 1;
+  else
+    select j.queue_tag into v_last
+      from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag desc limit 1;
+  end if;
+  new.queue_tag := greatest(v_last + 1, v_front, 0);
+  return new;
 end $$;
 
 --
@@ -2067,6 +2085,12 @@ CREATE INDEX jobs_active ON public.jobs USING btree (status, owner_id) WHERE (st
 CREATE INDEX jobs_by_owner ON public.jobs USING btree (owner_id, created_at DESC, id DESC);
 
 --
+-- Name: jobs_claim_order; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX jobs_claim_order ON public.jobs USING btree (priority DESC, queue_tag, run_after, id) WHERE (status = 'queued'::public.job_status);
+
+--
 -- Name: jobs_deadlines; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2079,10 +2103,16 @@ CREATE INDEX jobs_deadlines ON public.jobs USING btree (deadline) WHERE ((status
 CREATE UNIQUE INDEX jobs_idempotency ON public.jobs USING btree (owner_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
 --
--- Name: jobs_queue_by_owner; Type: INDEX; Schema: public; Owner: -
+-- Name: jobs_queued_turns; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX jobs_queue_by_owner ON public.jobs USING btree (owner_id, type, priority DESC, run_after, id) WHERE (status = 'queued'::public.job_status);
+CREATE INDEX jobs_queued_turns ON public.jobs USING btree (owner_id, priority, queue_tag) WHERE (status = 'queued'::public.job_status);
+
+--
+-- Name: profiles_running_caps; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX profiles_running_caps ON public.profiles USING btree (id) WHERE (max_running_jobs > 0);
 
 --
 -- Name: webhook_attempts_by_delivery; Type: INDEX; Schema: public; Owner: -
@@ -2155,6 +2185,12 @@ CREATE TRIGGER _100_apply BEFORE INSERT ON public.credit_ledger FOR EACH ROW EXE
 --
 
 CREATE TRIGGER _100_forbid_change BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION kiln.tg_credit_ledger__forbid_change();
+
+--
+-- Name: jobs _100_queue_tag; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER _100_queue_tag BEFORE INSERT ON public.jobs FOR EACH ROW EXECUTE FUNCTION kiln.tg_jobs__queue_tag();
 
 --
 -- Name: webhook_deliveries _900_notify; Type: TRIGGER; Schema: public; Owner: -
@@ -2793,6 +2829,12 @@ REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__apply() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__forbid_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_jobs__queue_tag(); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.tg_jobs__queue_tag() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_webhook_deliveries__notify(); Type: ACL; Schema: kiln; Owner: -

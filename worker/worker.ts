@@ -220,7 +220,12 @@ export class Worker {
         // An aborted long poll may have claimed a job already: its lease lapses and the reaper requeues it.
         const loaded = loadedModels(free);
         jobs = await protocol.claim(
-          { n, wait_s: waitS, job_types: this.options.jobTypes, ...(loaded.length > 0 ? { loaded_models: loaded } : {}) },
+          {
+            n,
+            wait_s: waitS,
+            job_types: this.options.jobTypes,
+            ...(loaded.length > 0 ? { loaded_models: loaded } : {}),
+          },
           this.claimAbort.signal,
         );
         failures = 0;

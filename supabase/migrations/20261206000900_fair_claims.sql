@@ -2,19 +2,25 @@
 --   1. only what it can run (a hard filter: its job types, run_after reached, deadline not passed, and the models and
 --      node types its ComfyUI has);
 --   2. the highest priority first;
---   3. then fair share between accounts: each account's queued jobs take turns, counted from the jobs it already
---      has running, so an account with 4 running waits behind one with none. A lone account still gets every GPU
---      (nothing is held back), and one account's burst never starves another's single job;
---   4. then the worker's loaded model: within an account's turn, a job that uses a checkpoint the worker has loaded
---      goes before one that would make it load another, unless that one has waited `model_affinity_wait_seconds`:
---      from then on it goes in its place by age. So no job waits longer than that bound behind model preference;
+--   3. then fair share between accounts, by each job's queue tag (below): accounts take turns, so one account's burst
+--      never starves another's job, and a lone account still gets every GPU (nothing is held back);
+--   4. then the worker's loaded model: among the first claimable jobs, one that uses a checkpoint the worker has
+--      loaded goes before one that would make it load another, unless that one has waited
+--      `model_affinity_wait_seconds`: from then on it keeps its place. So model preference delays no job by more
+--      than that bound;
 --   5. then age (run_after), then id.
--- Step 3 is `fair_share` (on) and step 4 `model_affinity_wait_seconds` (0 turns it off); without them the order is
--- the plain FIFO by priority of before.
+--
+-- Fair share is start-time fair queuing. A job's queue tag is its account's turn: one past the account's last queued
+-- job of that priority, but never before the front of the queue (the smallest tag queued at that priority). An
+-- account that queues 2,000 jobs takes turns front, front+1, …, front+1999; one that then queues 10 takes turns from
+-- the front again, so its jobs alternate with the burst instead of waiting behind it. Tags are set once, when the job
+-- is queued, so the order is a plain index scan (a claim costs what a FIFO claim costs, however many accounts wait)
+-- and a queue position is exact: it is the count of jobs before the job in that order. With `fair_share` off, tags
+-- follow creation (FIFO by priority), for jobs queued from then on.
 
 insert into kiln.settings (key, value, description) values
   ('fair_share', 'true',
-   'Claims interleave accounts (turns counted from each account''s running jobs); false: FIFO by priority.'),
+   'New jobs take turns between accounts (start-time fair queuing); false: first come, first served by priority.'),
   ('model_affinity_wait_seconds', '60',
    'A worker prefers jobs using its loaded checkpoint, but never passes over a job older than this (0: off).'),
   ('max_running_jobs', '0', 'Default cap on an account''s running jobs (0: none; a profile may override it).');
@@ -28,12 +34,132 @@ update kiln.settings
 alter table public.profiles add column max_running_jobs integer check (max_running_jobs >= 0);
 comment on column public.profiles.max_running_jobs is 'Null: the max_running_jobs setting applies (0: no cap).';
 
--- Claims walk the queue account by account, type by type, in the claim order within each; the same index lists the
--- accounts that have queued jobs (a skip scan over its first column).
-drop index public.jobs_claim_order;
-create index jobs_queue_by_owner on public.jobs (owner_id, type, priority desc, run_after, id) where status = 'queued';
+alter table public.jobs add column queue_tag bigint not null default 0;
+comment on column public.jobs.queue_tag is
+  'The job''s turn among queued jobs of its priority (fair share between accounts); claims go by priority, then this.';
 
--- Whether `p_job` uses a checkpoint in `p_loaded`: a job that names none, or takes any ("*"), uses what is loaded.
+drop index public.jobs_claim_order;
+create index jobs_claim_order on public.jobs (priority desc, queue_tag, run_after, id) where status = 'queued';
+-- An account's last turn at a priority, to queue its next job behind it.
+create index jobs_queued_turns on public.jobs (owner_id, priority, queue_tag) where status = 'queued';
+
+create function kiln.tg_jobs__queue_tag() returns trigger
+language plpgsql set search_path = '' as $$
+declare
+  v_front bigint;
+  v_last bigint;
+begin
+  select j.queue_tag into v_front
+    from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag limit 1;
+  if (kiln.setting('fair_share'))::boolean then
+    select j.queue_tag into v_last
+      from public.jobs j
+     where j.owner_id = new.owner_id and j.status = 'queued' and j.priority = new.priority
+     order by j.queue_tag desc limit 1;
+  else
+    select j.queue_tag into v_last
+      from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag desc limit 1;
+  end if;
+  new.queue_tag := greatest(v_last + 1, v_front, 0);
+  return new;
+end $$;
+revoke all on function kiln.tg_jobs__queue_tag() from public;
+create trigger _100_queue_tag before insert on public.jobs
+  for each row execute function kiln.tg_jobs__queue_tag();
+
+-- Creating a job answers its queue tag too, so the API places it in the queue without another query.
+create or replace function kiln.create_job(
+  p_owner_id uuid,
+  p_type text,
+  p_params jsonb,
+  p_cost bigint,
+  p_api_key_id uuid default null,
+  p_workflow_id uuid default null,
+  p_priority integer default 0,
+  p_max_attempts integer default null,
+  p_deadline_seconds integer default null,
+  p_idempotency_key text default null,
+  p_request_hash text default null,
+  p_webhook_url text default null,
+  p_webhook_events text[] default null,
+  p_metadata jsonb default '{}',
+  p_notify boolean default true,
+  p_requirements jsonb default '{}'
+) returns jsonb
+language plpgsql set search_path = '' as $$
+declare
+  v_profile public.profiles;
+  v_job public.jobs;
+  v_maintenance jsonb;
+  v_cap integer;
+  v_active integer;
+begin
+  -- Creates for one owner serialize on the profile row, so the idempotency check, the cap and the balance
+  -- are exact under concurrency; creates for different owners do not wait for each other.
+  select * into v_profile from public.profiles p where p.id = p_owner_id for update;
+  if not found then
+    raise exception 'no profile %', p_owner_id using errcode = 'KL010';
+  end if;
+
+  if p_idempotency_key is not null then
+    select * into v_job from public.jobs j where j.owner_id = p_owner_id and j.idempotency_key = p_idempotency_key;
+    if found then
+      if v_job.request_hash is distinct from p_request_hash then
+        raise exception 'Idempotency-Key "%" was already used with a different request', p_idempotency_key
+          using errcode = 'KL004', detail = jsonb_build_object('job_id', v_job.id)::text;
+      end if;
+      return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', true, 'queue_tag', v_job.queue_tag);
+    end if;
+  end if;
+
+  v_maintenance := kiln.setting('maintenance');
+  if (v_maintenance ->> 'enabled')::boolean then
+    raise exception '%', coalesce(v_maintenance ->> 'reason', 'Kiln is down for maintenance')
+      using errcode = 'KL001';
+  end if;
+
+  -- Counting stops at the cap, so the check costs O(cap) however deep the queue is.
+  v_cap := coalesce(v_profile.max_active_jobs, (kiln.setting('max_active_jobs'))::integer);
+  select count(*) into v_active
+    from (select 1 from public.jobs j
+           where j.owner_id = p_owner_id and j.status in ('queued', 'running') limit v_cap) active;
+  if v_active >= v_cap then
+    raise exception 'you already have % queued or running jobs, the most allowed', v_cap
+      using errcode = 'KL002', detail = jsonb_build_object('limit', v_cap)::text;
+  end if;
+
+  if p_cost < 0 then
+    raise exception 'cost must not be negative' using errcode = 'KL012';
+  end if;
+  if v_profile.credits < p_cost then
+    raise exception 'this job costs % credits and the balance is %', p_cost, v_profile.credits
+      using errcode = 'KL003', detail = jsonb_build_object('cost', p_cost, 'balance', v_profile.credits)::text;
+  end if;
+
+  insert into public.jobs (
+    owner_id, api_key_id, type, workflow_id, params, priority, max_attempts, deadline, cost,
+    idempotency_key, request_hash, webhook_url, webhook_events, metadata, requirements
+  ) values (
+    p_owner_id, p_api_key_id, p_type, p_workflow_id, p_params, p_priority,
+    coalesce(p_max_attempts, (kiln.setting('max_attempts'))::integer),
+    now() + make_interval(secs => p_deadline_seconds), p_cost,
+    p_idempotency_key, p_request_hash, p_webhook_url, p_webhook_events, coalesce(p_metadata, '{}'),
+    coalesce(p_requirements, '{}')
+  ) returning * into v_job;
+
+  if p_cost > 0 then
+    perform kiln.post_credits(p_owner_id, -p_cost, 'job_charge', v_job.id);
+  end if;
+  -- Off for this job's event only, not for the rest of a transaction that called this.
+  perform set_config('kiln.queue_notify', case when p_notify then 'on' else 'off' end, true);
+  perform kiln.record_job_event(v_job, 'job.queued', jsonb_build_object('reason', 'created'));
+  perform set_config('kiln.queue_notify', 'on', true);
+  return jsonb_build_object('job', kiln.job_summary(v_job), 'replayed', false, 'queue_tag', v_job.queue_tag);
+end $$;
+revoke all on function kiln.create_job(uuid, text, jsonb, bigint, uuid, uuid, integer, integer, integer, text, text, text, text[], jsonb, boolean, jsonb) from public;
+
+-- Whether a job needing `p_requirements` uses a checkpoint in `p_loaded`: one that names none, or takes any ("*"),
+-- uses what is loaded.
 create function kiln.uses_loaded_model(p_requirements jsonb, p_loaded text[]) returns boolean
 language sql immutable set search_path = '' as $$
   select p_requirements -> 'checkpoints' is null
@@ -41,6 +167,9 @@ language sql immutable set search_path = '' as $$
       or p_requirements -> 'checkpoints' ?| p_loaded
 $$;
 revoke all on function kiln.uses_loaded_model(jsonb, text[]) from public;
+
+-- Caps are rare; claims look for them only where an account has one of its own or the setting is on.
+create index profiles_running_caps on public.profiles (id) where max_running_jobs > 0;
 
 drop function kiln.claim_jobs(uuid, text[], integer, integer);
 create function kiln.claim_jobs(
@@ -50,15 +179,17 @@ create function kiln.claim_jobs(
 language plpgsql set search_path = '' as $$
 declare
   v_lease interval := make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer));
-  v_fair boolean := (kiln.setting('fair_share'))::boolean;
   v_affinity interval := make_interval(secs => (kiln.setting('model_affinity_wait_seconds'))::integer);
-  v_running_cap integer := (kiln.setting('max_running_jobs'))::integer;
   v_prefer boolean := v_affinity > interval '0' and coalesce(cardinality(p_loaded_models), 0) > 0;
-  -- How far into each account's queue (of a type) a claim looks: far enough to find a job for the loaded model,
-  -- and to step past the jobs other claimers lock at the same moment.
-  v_window integer := p_limit + case when v_prefer then 32 else 16 end;
+  v_running_cap integer := (kiln.setting('max_running_jobs'))::integer;
+  v_caps boolean;
   v_worker public.workers;
   v_can jsonb;
+  -- Accounts at their running cap: none of their jobs is claimed.
+  v_capped uuid[] := '{}';
+  v_want integer;
+  v_ids uuid[];
+  v_claimed integer := 0;
   v_job public.jobs;
 begin
   perform set_config('synchronous_commit', 'off', true);
@@ -66,102 +197,83 @@ begin
   if v_worker.draining then
     return;
   end if;
-  -- What this worker's ComfyUI has (null: registered before workers reported it; it is then not judged).
   v_can := v_worker.capabilities -> 'can';
-  for v_job in
-    with recursive owners (owner_id) as (
-      -- The accounts with queued jobs: one index probe each.
-      (select j.owner_id from public.jobs j where j.status = 'queued' order by j.owner_id limit 1)
-      union all
-      select (select j.owner_id from public.jobs j
-               where j.status = 'queued' and j.owner_id > o.owner_id order by j.owner_id limit 1)
-        from owners o
-       where o.owner_id is not null
-    ),
-    accounts as (
-      select o.owner_id,
-             (select count(*) from public.jobs r where r.owner_id = o.owner_id and r.status = 'running') as running,
-             nullif(coalesce(p.max_running_jobs, v_running_cap), 0) as running_cap
-        from owners o
-        join public.profiles p on p.id = o.owner_id
-    ),
-    -- 1. What this worker can run, each account's first jobs of each type in claim order (no locks yet).
-    runnable as (
-      select a.owner_id, a.running, a.running_cap, w.*
-        from accounts a
-       cross join unnest(p_job_types) t (type)
-       cross join lateral (
-         select j.id, j.priority, j.run_after,
-                -- 4. Not the loaded model, and not yet waited the bound: after its account's other jobs.
-                v_prefer and j.run_after > now() - v_affinity
-                  and not kiln.uses_loaded_model(j.requirements, p_loaded_models) as later
-           from public.jobs j
-          where j.owner_id = a.owner_id and j.type = t.type and j.status = 'queued'
-            and j.run_after <= now()
-            and (j.deadline is null or j.deadline > now())
-            and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
-                                               else j.requirements - 'node_types' end)
-          order by j.priority desc, j.run_after, j.id
-          limit v_window
-       ) w
-    ),
-    -- 3. Each job's turn: its account's running jobs plus the jobs of that account before it.
-    turns as (
-      select r.id, r.priority, r.run_after, r.later, r.running_cap,
-             r.running + row_number() over (
-               partition by r.owner_id order by r.priority desc, r.later, r.run_after, r.id) - 1 as turn
-        from runnable r
-    ),
-    picked as (
-      select j.id
-        from public.jobs j
-        join turns t on t.id = j.id
-       where j.status = 'queued'
-         and (t.running_cap is null or t.turn < t.running_cap)
-       order by t.priority desc, case when v_fair then t.turn else 0 end, t.later, t.run_after, t.id
-       limit p_limit
-         for update of j skip locked
-    )
-    update public.jobs j
-       set status = 'running', phase = 'claimed', progress = null, worker_id = p_worker_id,
-           fencing_token = nextval('kiln.fencing_tokens'), attempts = j.attempts + 1,
-           lease_expires_at = now() + v_lease, claimed_at = now(), started_at = null
-      from picked p
-     where j.id = p.id
-    returning j.*
+  v_caps := v_running_cap > 0 or exists (select 1 from public.profiles p where p.max_running_jobs > 0);
   loop
-    perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
-    return next v_job;
+    -- Under caps one job at a time, each counted as running before the next is picked.
+    v_want := case when v_caps then 1 else p_limit - v_claimed end;
+    if v_caps then
+      -- Only accounts with jobs running can be at a cap: as many rows as jobs run now, at most.
+      select coalesce(array_agg(r.owner_id), '{}') into v_capped
+        from (select j.owner_id, count(*) as running
+                from public.jobs j where j.status = 'running' group by j.owner_id) r
+        join public.profiles p on p.id = r.owner_id
+       where r.running >= nullif(coalesce(p.max_running_jobs, v_running_cap), 0);
+    end if;
+
+    -- 4. The loaded model first, among the first claimable jobs in claim order (looked at without locks).
+    v_ids := '{}';
+    if v_prefer then
+      select coalesce(array_agg(p.id), '{}') into v_ids
+        from (select j.id
+                from public.jobs j
+                join (select f.id, f.priority, f.queue_tag, f.run_after,
+                             f.run_after > now() - v_affinity
+                               and not kiln.uses_loaded_model(f.requirements, p_loaded_models) as later
+                        from public.jobs f
+                       where f.status = 'queued' and f.run_after <= now() and f.type = any(p_job_types)
+                         and (f.deadline is null or f.deadline > now())
+                         and (v_can is null or v_can @> case when v_can ? 'node_types' then f.requirements
+                                                            else f.requirements - 'node_types' end)
+                         and f.owner_id <> all(v_capped)
+                       order by f.priority desc, f.queue_tag, f.run_after, f.id
+                       limit v_want + 32) front on front.id = j.id
+               where j.status = 'queued'
+               order by front.priority desc, front.later, front.queue_tag, front.run_after, front.id
+               limit v_want
+                 for update of j skip locked) p;
+    end if;
+    -- 1-3, 5: the rest in claim order, past whatever other claimers hold.
+    if cardinality(v_ids) < v_want then
+      select v_ids || coalesce(array_agg(p.id), '{}') into v_ids
+        from (select j.id
+                from public.jobs j
+               where j.status = 'queued' and j.run_after <= now() and j.type = any(p_job_types)
+                 and (j.deadline is null or j.deadline > now())
+                 -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
+                 and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
+                                                    else j.requirements - 'node_types' end)
+                 and j.owner_id <> all(v_capped) and j.id <> all(v_ids)
+               order by j.priority desc, j.queue_tag, j.run_after, j.id
+               limit v_want - cardinality(v_ids)
+                 for update skip locked) p;
+    end if;
+    exit when cardinality(v_ids) = 0;
+
+    for v_job in
+      with claimed as (
+        update public.jobs j
+           set status = 'running', phase = 'claimed', progress = null, worker_id = p_worker_id,
+               fencing_token = nextval('kiln.fencing_tokens'), attempts = j.attempts + 1,
+               lease_expires_at = now() + v_lease, claimed_at = now(), started_at = null
+         where j.id = any(v_ids)
+        returning j.*
+      )
+      select * from claimed c order by array_position(v_ids, c.id)
+    loop
+      perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
+      v_claimed := v_claimed + 1;
+      return next v_job;
+    end loop;
+    exit when v_claimed >= p_limit or not v_caps;
   end loop;
 end $$;
 revoke all on function kiln.claim_jobs(uuid, text[], integer, integer, text[]) from public;
 
--- Queue positions in the same order (without step 4, which depends on the worker that claims). A job's turn is its
--- account's running jobs plus the account's queued jobs of the type before it. Claims leave turns as they are (a
--- claimed job's turn passes to the running count), so the order is exact until a running job ends; the snapshot
--- also gives each account's turn after its last queued job, where a job created since is placed.
+-- Queue positions in the same order (without step 4, which depends on the worker that claims): a job's place is the
+-- count of claimable jobs of its type before it by priority, queue tag, age and id.
 create or replace function kiln.queue_snapshot(p_type text, p_exact integer, p_every integer) returns jsonb
 language sql stable set search_path = '' as $$
-  with queued as (
-    select j.id, j.owner_id, j.priority, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
-           row_number() over (partition by j.owner_id order by j.priority desc, j.run_after, j.id) - 1 as before
-      from public.jobs j
-     where j.status = 'queued' and j.type = p_type and j.run_after <= now()
-  ),
-  accounts as (
-    select q.owner_id, count(*) as queued,
-           (select count(*) from public.jobs r where r.owner_id = q.owner_id and r.status = 'running') as running
-      from queued q
-     group by q.owner_id
-  ),
-  ordered as (
-    select q.id, q.priority, q.run_after_us, a.running + q.before as turn,
-           row_number() over (order by q.priority desc,
-                                       case when (kiln.setting('fair_share'))::boolean then a.running + q.before else 0 end,
-                                       q.run_after_us, q.id) - 1 as ahead
-      from queued q
-      join accounts a using (owner_id)
-  )
   select jsonb_build_object(
     'workers_online', kiln.workers_online(p_type),
     -- What each online worker of the type has, so the API can tell a job no online worker can run.
@@ -169,13 +281,12 @@ language sql stable set search_path = '' as $$
                       from public.workers w
                      where w.revoked_at is null and not w.draining and p_type = any(w.job_types)
                        and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)),
-    'fair_share', (kiln.setting('fair_share'))::boolean,
-    -- Each account's next turn: where a job it queues now goes.
-    'next_turns', (select coalesce(jsonb_object_agg(a.owner_id, a.running + a.queued), '{}'::jsonb) from accounts a),
-    'keys', (select coalesce(jsonb_agg(jsonb_build_array(o.ahead, o.priority, o.turn, o.run_after_us, o.id)
-                                       order by o.ahead)
-                               filter (where o.ahead < p_exact or o.ahead % p_every = 0), '[]'::jsonb)
-               from ordered o),
     -- What the snapshot cost the server (ms), so the API can space its refreshes by it.
-    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000)
+    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000,
+    'keys', coalesce(jsonb_agg(jsonb_build_array(q.ahead, q.priority, q.queue_tag, q.run_after_us, q.id) order by q.ahead)
+                       filter (where q.ahead < p_exact or q.ahead % p_every = 0), '[]'::jsonb))
+    from (select j.id, j.priority, j.queue_tag, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
+                 row_number() over (order by j.priority desc, j.queue_tag, j.run_after, j.id) - 1 as ahead
+            from public.jobs j
+           where j.status = 'queued' and j.type = p_type and j.run_after <= now()) q
 $$;

@@ -27,7 +27,10 @@ async function queue(owner: string, type: string, count: number, checkpoint?: st
   for (let i = 0; i < count; i++) {
     const { job } = await createJob(l.db, owner, { type });
     if (checkpoint) {
-      await l.db.query("update public.jobs set requirements = $2 where id = $1", [job.id, { checkpoints: [checkpoint] }]);
+      await l.db.query("update public.jobs set requirements = $2 where id = $1", [
+        job.id,
+        { checkpoints: [checkpoint] },
+      ]);
     }
     ids.push(job.id);
   }
@@ -46,14 +49,24 @@ describe("fair share", () => {
     assert.deepEqual(await claimIds(worker, type, 10), burst.slice(2), "a lone account gets every slot");
   });
 
-  it("counts the jobs an account already runs: a newcomer goes before the account holding the GPUs", async () => {
+  it("queues a newcomer's job at the front of the queue, not behind the burst already running", async () => {
     const type = newType();
     const [a, b] = [await createUser(l.db), await createUser(l.db)];
     const worker = await createWorker(l.db, [type]);
     const burst = await queue(a, type, 6);
     assert.deepEqual(await claimIds(worker, type, 3), burst.slice(0, 3));
-    const late = await queue(b, type, 1);
-    assert.deepEqual(await claimIds(worker, type, 1), late, "A runs 3, B none: B's turn");
+    const late = await queue(b, type, 2);
+    assert.deepEqual(await claimIds(worker, type, 4), [burst[3], late[0], burst[4], late[1]]);
+  });
+
+  it("keeps an account's own jobs in order, and its turn when it queues more later", async () => {
+    const type = newType();
+    const [a, b] = [await createUser(l.db), await createUser(l.db)];
+    const worker = await createWorker(l.db, [type]);
+    const first = await queue(a, type, 2);
+    const other = await queue(b, type, 1);
+    const more = await queue(a, type, 1);
+    assert.deepEqual(await claimIds(worker, type, 4), [first[0], other[0], first[1], more[0]]);
   });
 
   it("puts priority before fair share", async () => {
@@ -66,14 +79,14 @@ describe("fair share", () => {
     assert.deepEqual(await claimIds(worker, type, 3), [...urgent, ...normal]);
   });
 
-  it("is plain FIFO by priority with fair_share off", async () => {
+  it("is first come, first served by priority for jobs queued with fair_share off", async () => {
     const type = newType();
     const [a, b] = [await createUser(l.db), await createUser(l.db)];
     const worker = await createWorker(l.db, [type]);
-    const burst = await queue(a, type, 3);
-    const single = await queue(b, type, 1);
     await setSetting(l.db, "fair_share", false);
     try {
+      const burst = await queue(a, type, 3);
+      const single = await queue(b, type, 1);
       assert.deepEqual(await claimIds(worker, type, 4), [...burst, ...single]);
     } finally {
       await setSetting(l.db, "fair_share", true);

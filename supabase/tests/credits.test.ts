@@ -18,7 +18,7 @@ import {
 } from "./helpers/fixtures.ts";
 import { useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
 
-const seed = Number(process.env.KILN_TEST_SEED ?? 20261123);
+const seed = Number(process.env.KILN_TEST_SEED ?? 20261206);
 const steps = 300;
 
 /** mulberry32: a small, fast PRNG whose whole state is one 32-bit number, so a seed replays a run. */

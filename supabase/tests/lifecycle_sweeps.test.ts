@@ -85,24 +85,19 @@ describe("queue snapshot", () => {
     const retrying = await createJob(l.db, owner, { type: "snapshot" });
     await l.db.query("update public.jobs set run_after = now() + interval '1 hour' where id = $1", [retrying.job.id]);
     await createJob(l.db, owner, { type: "other" });
-    type Snapshot = {
-      workers_online: number;
-      fair_share: boolean;
-      next_turns: Record<string, number>;
-      keys: [number, number, number, number, string][];
-    };
+    type Snapshot = { workers_online: number; keys: [number, number, number, number, string][] };
     const snapshot = (exact: number, every: number) =>
       l.call<Snapshot>("kiln.queue_snapshot($1, $2, $3)", ["snapshot", exact, every]);
 
     const all = await snapshot(10, 100);
     assert.equal(all.workers_online, 1);
     assert.deepEqual(
-      all.keys.map(([ahead, priority, turn, , id]) => [ahead, priority, turn, id]),
+      all.keys.map(([ahead, priority, tag, , id]) => [ahead, priority, tag, id]),
       [
         [0, 10, 0, urgent.job.id],
-        [1, 0, 1, first.job.id],
-        [2, 0, 2, second.job.id],
-        [3, 0, 3, later.job.id],
+        [1, 0, 0, first.job.id],
+        [2, 0, 1, second.job.id],
+        [3, 0, 2, later.job.id],
       ],
       "the retrying job is not claimable yet, and another type's job is not in this queue",
     );
@@ -111,8 +106,6 @@ describe("queue snapshot", () => {
       [first.job.id],
     );
     assert.equal(String(all.keys[1][3]), us, "run_after in whole microseconds");
-    assert.equal(all.fair_share, true);
-    assert.deepEqual(all.next_turns, { [owner]: 4 }, "where the owner's next job goes: behind its four");
     // One exact key, then every second one: aheads 0, 2.
     assert.deepEqual(
       (await snapshot(1, 2)).keys.map(([ahead]) => ahead),

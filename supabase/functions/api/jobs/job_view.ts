@@ -15,9 +15,9 @@ export interface JobViewDeps {
   positions: QueuePositions;
 }
 
-/** `owner`'s job as the API answers it: the summary, its place in the queue, and what the client should know now. */
-export async function jobView(positions: QueuePositions, job: JobSummary, owner: string): Promise<Job> {
-  const { missing, ...queue } = await positions.of(job, owner);
+/** The job (with its queue tag) as the API answers it: the summary, its place in the queue, and what to know now. */
+export async function jobView(positions: QueuePositions, job: JobSummary, queueTag: number): Promise<Job> {
+  const { missing, ...queue } = await positions.of(job, queueTag);
   return { ...job, queue, warnings: job.status === "queued" ? waitingWarnings(job, queue, missing) : [] };
 }
 
@@ -44,11 +44,11 @@ export async function loadJob(
 ): Promise<Job> {
   // Literals, not parameters: see uuid_literal.ts (one round trip instead of two on every poll).
   const jobId = uuidLiteral(id);
-  const [row] = await deps.sql.unsafe<{ job: JobSummary }[]>(
-    `select kiln.job_summary(j) as job from public.jobs j where j.id = ${jobId} and j.owner_id = ${uuidLiteral(owner)}`,
+  const [row] = await deps.sql.unsafe<{ job: JobSummary; queue_tag: number }[]>(
+    `select kiln.job_summary(j) as job, j.queue_tag::float8 as queue_tag from public.jobs j where j.id = ${jobId} and j.owner_id = ${uuidLiteral(owner)}`,
   );
   if (!row) fail("not_found", `No job ${id}.`);
-  const job = await jobView(deps.positions, row.job, owner);
+  const job = await jobView(deps.positions, row.job, row.queue_tag);
   if (options.events) {
     job.events = await deps.sql.unsafe<NonNullable<Job["events"]>>(
       `select e.id, e.type, e.status, e.data, to_jsonb(e.created_at) #>> '{}' as created_at

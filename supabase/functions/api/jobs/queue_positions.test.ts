@@ -22,9 +22,9 @@ describe("epochMicros", () => {
 
 describe("jobsAhead", () => {
   const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
-  const place = (priority: number, turn: number, runAfterUs: number, n: number) => ({
+  const place = (priority: number, queueTag: number, runAfterUs: number, n: number) => ({
     priority,
-    turn,
+    queueTag,
     runAfterUs,
     id: id(n),
   });
@@ -36,36 +36,26 @@ describe("jobsAhead", () => {
       [3, 0, 0, 200, id(0)],
       [4, 0, 1, 50, id(0)],
     ];
-    assert.equal(jobsAhead(keys, place(9, 0, 999, 0), true), 0, "a higher priority goes first");
-    assert.equal(jobsAhead(keys, place(0, 0, 100, 1), true), 1, "a job in the snapshot does not count itself");
-    assert.equal(jobsAhead(keys, place(0, 0, 100, 2), true), 2);
-    assert.equal(jobsAhead(keys, place(0, 0, 150, 0), true), 3);
-    assert.equal(jobsAhead(keys, place(0, 0, 300, 0), true), 4, "an earlier turn goes first, however young");
-    assert.equal(jobsAhead(keys, place(0, 1, 10, 0), true), 4, "a later turn goes behind, however old");
-    assert.equal(jobsAhead(keys, place(0, 2, 10, 0), true), 5);
-    assert.equal(jobsAhead(keys, place(-1, 0, 0, 0), true), 5, "a lower priority goes last");
-    assert.equal(jobsAhead([], place(0, 0, 0, 0), true), 0);
-  });
-
-  it("ignores turns without fair share", () => {
-    const keys: [number, number, number, number, string][] = [
-      [0, 0, 0, 100, id(1)],
-      [1, 0, 5, 200, id(2)],
-    ];
-    assert.equal(jobsAhead(keys, place(0, 0, 150, 0), false), 1);
-    assert.equal(jobsAhead(keys, place(0, 9, 150, 0), false), 1);
+    assert.equal(jobsAhead(keys, place(9, 0, 999, 0)), 0, "a higher priority goes first");
+    assert.equal(jobsAhead(keys, place(0, 0, 100, 2)), 2);
+    assert.equal(jobsAhead(keys, place(0, 0, 150, 0)), 3);
+    assert.equal(jobsAhead(keys, place(0, 0, 300, 0)), 4, "an earlier turn goes first, however young");
+    assert.equal(jobsAhead(keys, place(0, 1, 10, 0)), 4, "a later turn goes behind, however old");
+    assert.equal(jobsAhead(keys, place(0, 2, 10, 0)), 5);
+    assert.equal(jobsAhead(keys, place(-1, 0, 0, 0)), 5, "a lower priority goes last");
+    assert.equal(jobsAhead([], place(0, 0, 0, 0)), 0);
   });
 
   it("gives the lower bound between two sampled keys", () => {
     // Exact to 2, then every 100th: the job between aheads 100 and 200 has at least 101 ahead.
     const keys: [number, number, number, number, string][] = [
       [0, 0, 0, 1, id(0)],
-      [1, 0, 0, 2, id(0)],
-      [100, 0, 0, 101, id(0)],
-      [200, 0, 0, 201, id(0)],
+      [1, 0, 1, 2, id(0)],
+      [100, 0, 100, 101, id(0)],
+      [200, 0, 200, 201, id(0)],
     ];
-    assert.equal(jobsAhead(keys, place(0, 0, 150, 0), true), 101);
-    assert.equal(jobsAhead(keys, place(0, 0, 500, 0), true), 201);
+    assert.equal(jobsAhead(keys, place(0, 150, 150, 0)), 101);
+    assert.equal(jobsAhead(keys, place(0, 500, 500, 0)), 201);
   });
 });
 
@@ -81,16 +71,17 @@ describe("queuePositions", () => {
     await h.close();
   });
 
-  const create = async (owner: string, type: string, priority = 0): Promise<JobSummary> => {
-    const [{ result }] = await h.sql<{ result: { job: JobSummary } }[]>`
+  type Queued = JobSummary & { tag: number };
+  const create = async (owner: string, type: string, priority = 0): Promise<Queued> => {
+    const [{ result }] = await h.sql<{ result: { job: JobSummary; queue_tag: number } }[]>`
       select kiln.create_job(p_owner_id => ${owner}, p_type => ${type}, p_params => '{}', p_cost => 1,
                              p_priority => ${priority}) as result`;
-    return result.job;
+    return { ...result.job, tag: result.queue_tag };
   };
-  const reload = async (job: JobSummary): Promise<JobSummary> => {
+  const reload = async (job: Queued): Promise<Queued> => {
     const [{ summary }] = await h.sql<{ summary: JobSummary }[]>`
       select kiln.job_summary(j) as summary from public.jobs j where j.id = ${job.id}`;
-    return summary;
+    return { ...summary, tag: job.tag };
   };
 
   it("places queued jobs in claim order, as of a snapshot refreshed before it is maxAgeMs old", async () => {
@@ -101,9 +92,14 @@ describe("queuePositions", () => {
     const second = await create(user.id, type);
     const urgent = await create(user.id, type, 10);
     const positions = queuePositions(sql, { maxAgeMs: 2000 });
-    const at = async (job: JobSummary) => (await positions.of(job, user.id)).position;
+    const at = async (job: Queued) => (await positions.of(job, job.tag)).position;
     const taken = Date.now();
-    assert.deepEqual(await positions.of(urgent, user.id), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
+    assert.deepEqual(await positions.of(urgent, urgent.tag), {
+      position: 1,
+      workers_online: 1,
+      workers_able: 1,
+      missing: {},
+    });
     assert.equal(await at(first), 2);
     assert.equal(await at(second), 3);
 
@@ -129,39 +125,50 @@ describe("queuePositions", () => {
     const user = await h.user();
     const jobs = [await create(user.id, type), await create(user.id, type)];
     const exact = queuePositions(sql, { maxAgeMs: 0 });
-    assert.deepEqual(await exact.of(jobs[1], user.id), { position: 2, workers_online: 0, workers_able: 0, missing: {} });
+    assert.deepEqual(await exact.of(jobs[1], jobs[1].tag), {
+      position: 2,
+      workers_online: 0,
+      workers_able: 0,
+      missing: {},
+    });
     await onlineWorker(h.sql, [type]);
     await h.sql`update public.jobs set status = 'canceled', finished_at = now() where id = ${jobs[0].id}`;
-    assert.deepEqual(await exact.of(jobs[1], user.id), { position: 1, workers_online: 1, workers_able: 1, missing: {} });
+    assert.deepEqual(await exact.of(jobs[1], jobs[1].tag), {
+      position: 1,
+      workers_online: 1,
+      workers_able: 1,
+      missing: {},
+    });
 
     const cached = queuePositions(sql, { maxAgeMs: 60_000 });
-    const answers = await Promise.all(Array.from({ length: 8 }, () => cached.of(jobs[1], user.id)));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => cached.of(jobs[1], jobs[1].tag)));
     assert.ok(answers.every((a) => a.position === 1));
     const late = await create(user.id, type);
-    assert.equal((await cached.of(late, user.id)).position, 2);
+    assert.equal((await cached.of(late, late.tag)).position, 2);
   });
 
-  it("interleaves accounts by turn, counting the jobs each has running, as claims do", async () => {
+  it("interleaves accounts by turn, as claims do, and places a job created since by its turn", async () => {
     const type = `pos_${randomUUID().slice(0, 8)}`;
     const [a, b] = [await h.user(), await h.user()];
     const worker = await onlineWorker(h.sql, [type]);
     const burst = [];
     for (let i = 0; i < 4; i++) burst.push(await create(a.id, type));
-    const single = await create(b.id, type);
     const exact = queuePositions(sql, { maxAgeMs: 0 });
-    const at = async (job: JobSummary, owner: string) => (await exact.of(job, owner)).position;
-    assert.equal(await at(burst[0], a.id), 1);
-    assert.equal(await at(single, b.id), 2, "B's one job goes after A's first, not after A's burst");
-    assert.equal(await at(burst[1], a.id), 3);
-    assert.equal(await at(burst[3], a.id), 5);
+    const cached = queuePositions(sql, { maxAgeMs: 60_000 });
+    assert.equal((await cached.of(burst[3], burst[3].tag)).position, 4);
+    const single = await create(b.id, type);
+    const at = async (job: Queued) => (await exact.of(job, job.tag)).position;
+    assert.equal(await at(burst[0]), 1);
+    assert.equal(await at(single), 2, "B's one job goes after A's first, not after A's burst");
+    assert.equal(await at(burst[1]), 3);
+    assert.equal(await at(burst[3]), 5);
+    assert.equal((await cached.of(single, single.tag)).position, 2, "created since the snapshot: placed by its turn");
 
-    // The claims agree: A's first job, then B's.
     const claimed = await h.sql<{ id: string }[]>`select id from kiln.claim_jobs(${worker}, ${[type]}::text[], 2)`;
-    assert.deepEqual(claimed.map((j) => j.id).sort(), [burst[0].id, single.id].sort());
-    // A job B queues now goes at B's next turn: B has one running, so behind A's next one.
-    const next = await create(b.id, type);
-    assert.equal(await at(next, b.id), 2);
-    const [{ id }] = await h.sql<{ id: string }[]>`select id from kiln.claim_jobs(${worker}, ${[type]}::text[], 1)`;
-    assert.equal(id, burst[1].id);
+    assert.deepEqual(
+      claimed.map((j) => j.id),
+      [burst[0].id, single.id],
+      "the claims agree",
+    );
   });
 });

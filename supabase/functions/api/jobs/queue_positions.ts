@@ -6,11 +6,12 @@
  * request waits for one, and a very deep queue costs Postgres at most ~5% of one connection per type and isolate.
  * Concurrent requests for one type share one refresh. `maxAgeMs` 0 takes a snapshot for every request (exact).
  *
- * Positions follow the claim order (kiln.claim_jobs): priority, then each account's turn (its running jobs plus its
- * queued jobs before this one: fair share), then age. The snapshot holds that order whole among the first EXACT_KEYS
- * jobs and one in SAMPLE_EVERY beyond; a job it holds gets the place it had, any other goes at its account's next turn
- * (exact for a job created since; for one deeper than the held keys, an upper bound). As of the snapshot the order is exact until a running job ends (that account's jobs move up a turn) or a
- * worker takes a job for the model it has loaded a little early (bounded by `model_affinity_wait_seconds`).
+ * Positions follow the claim order (kiln.claim_jobs): priority, then the job's queue tag (its account's turn: fair
+ * share), then age. The snapshot holds that order whole among the first EXACT_KEYS jobs and one in SAMPLE_EVERY
+ * beyond; a job it holds gets the place it had, any other is placed among the keys by its own (exact for a job
+ * created since, a lower bound between two sampled keys). A position can grow: another account's new job takes its
+ * turn ahead of a deep backlog. A worker may take a job for the checkpoint it has loaded a little early (bounded by
+ * `model_affinity_wait_seconds`); positions do not guess at that.
  */
 import type postgres from "postgres";
 import type { JobSummary } from "../../../../shared/api/job_schema.ts";
@@ -56,13 +57,13 @@ export interface QueueInfo {
   missing: Requirements;
 }
 
-/** A claimable job's place in the claim order: [jobs ahead of it, priority, its account's turn, run_after (µs), id]. */
-type QueueKey = [ahead: number, priority: number, turn: number, runAfterUs: number, id: string];
+/** A claimable job's place in the claim order: [jobs ahead of it, priority, queue tag, run_after (µs), id]. */
+type QueueKey = [ahead: number, priority: number, queueTag: number, runAfterUs: number, id: string];
 
 /** What places a job among the keys. */
 interface Place {
   priority: number;
-  turn: number;
+  queueTag: number;
   runAfterUs: number;
   id: string;
 }
@@ -74,20 +75,17 @@ interface Snapshot {
   workersOnline: number;
   /** What each online worker of the type has (null: not reported, so not judged). */
   workersCan: (Requirements | null)[];
-  /** Claim order: priority descending, then turn (when `fairShare`), then run_after, then id. */
+  /** Claim order: priority descending, then queue tag, then run_after, then id. */
   keys: QueueKey[];
-  fairShare: boolean;
   /** Jobs ahead of each job in the snapshot, by id. */
   ahead: Map<string, number>;
-  /** Each account's turn after its last queued job, by owner id. */
-  nextTurns: Record<string, number>;
 }
 
 export interface QueuePositions {
   /** `job`'s place in its type's queue and the workers online for its type. */
   of(
     job: Pick<JobSummary, "id" | "type" | "status" | "priority" | "run_after" | "requirements">,
-    owner: string,
+    queueTag: number,
   ): Promise<QueueInfo>;
 }
 
@@ -102,20 +100,20 @@ export function epochMicros(timestamp: string): number {
 }
 
 /** Whether key `a` is claimed before the job at `place`. */
-function before(a: QueueKey, place: Place, fairShare: boolean): boolean {
+function before(a: QueueKey, place: Place): boolean {
   if (a[1] !== place.priority) return a[1] > place.priority;
-  if (fairShare && a[2] !== place.turn) return a[2] < place.turn;
+  if (a[2] !== place.queueTag) return a[2] < place.queueTag;
   if (a[3] !== place.runAfterUs) return a[3] < place.runAfterUs;
   return a[4] < place.id;
 }
 
 /** How many jobs of `keys` are claimed before the job at `place`: exact among consecutive keys, else the sampled bound. */
-export function jobsAhead(keys: QueueKey[], place: Place, fairShare: boolean): number {
+export function jobsAhead(keys: QueueKey[], place: Place): number {
   let low = 0;
   let high = keys.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (before(keys[mid], place, fairShare)) low = mid + 1;
+    if (before(keys[mid], place)) low = mid + 1;
     else high = mid;
   }
   return low === 0 ? 0 : keys[low - 1][0] + 1;
@@ -134,8 +132,6 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
           workers_can: (Requirements | null)[];
           cost_ms: number;
           keys: QueueKey[];
-          fair_share: boolean;
-          next_turns: Record<string, number>;
         };
       }[]
     >`
@@ -146,9 +142,7 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
       workersOnline: snapshot.workers_online,
       workersCan: snapshot.workers_can,
       keys: snapshot.keys,
-      fairShare: snapshot.fair_share,
       ahead: new Map(snapshot.keys.map((key) => [key[4], key[0]])),
-      nextTurns: snapshot.next_turns,
     };
     snapshots.set(type, taken);
     return taken;
@@ -177,26 +171,14 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
   };
 
   return {
-    async of(job, owner) {
+    async of(job, queueTag) {
       const snapshot = await current(job.type);
+      const place = { priority: job.priority, queueTag, runAfterUs: epochMicros(job.run_after), id: job.id };
       return {
-        position: job.status === "queued" ? placeOf(snapshot, job, owner) + 1 : null,
+        position: job.status === "queued" ? (snapshot.ahead.get(job.id) ?? jobsAhead(snapshot.keys, place)) + 1 : null,
         workers_online: snapshot.workersOnline,
         ...ableWorkers(snapshot.workersCan, job.requirements),
       };
     },
   };
-}
-
-/** Jobs ahead of `job` as of `snapshot`: the place it had there, or, created since, its account's next turn. */
-function placeOf(snapshot: Snapshot, job: Pick<JobSummary, "id" | "priority" | "run_after">, owner: string): number {
-  const held = snapshot.ahead.get(job.id);
-  if (held !== undefined) return held;
-  const place = {
-    priority: job.priority,
-    turn: snapshot.nextTurns[owner] ?? 0,
-    runAfterUs: epochMicros(job.run_after),
-    id: job.id,
-  };
-  return jobsAhead(snapshot.keys, place, snapshot.fairShare);
 }

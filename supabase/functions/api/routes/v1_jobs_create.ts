@@ -95,7 +95,7 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     if (body.webhook) await assertWebhookTarget(deps, body.webhook, "webhook");
     const key = headers["idempotency-key"] ?? null;
     const json = (value: Record<string, unknown>) => deps.sql.json(value as postgres.JSONValue);
-    const [{ result }] = await deps.sql<{ result: { job: JobSummary; replayed: boolean } }[]>`
+    const [{ result }] = await deps.sql<{ result: { job: JobSummary; replayed: boolean; queue_tag: number } }[]>`
       select kiln.create_job(
         p_owner_id => ${principal.userId}, p_type => ${body.type}, p_params => ${json(checked.params)},
         p_cost => ${checked.cost}, p_api_key_id => ${principal.apiKeyId ?? null},
@@ -114,7 +114,9 @@ export function registerJobsCreate(app: ApiApp, deps: ApiDeps): void {
     const wait = preferredWait(headers.prefer);
     const ended = wait === undefined ? false : await waitForJob(deps.sql, id, wait);
     const job =
-      wait === undefined ? await jobView(deps.positions, result.job, principal.userId) : await loadJob(deps, id, principal.userId);
+      wait === undefined
+        ? await jobView(deps.positions, result.job, result.queue_tag)
+        : await loadJob(deps, id, principal.userId);
     c.header("Location", jobLocation(c.req.path, id));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     if (wait === undefined) return c.json(job, 201);
