@@ -12,6 +12,7 @@ import { claimSection } from "./claim_cycles.ts";
 import { latencySection } from "./claim_latency.ts";
 import { dashboardSection } from "./dashboard.ts";
 import { edgeSection } from "./edge_functions.ts";
+import { fairSection } from "./fair_share.ts";
 import { createSection } from "./jobs_create.ts";
 import { pgbenchSection } from "./pgbench.ts";
 import { realtimeSection } from "./realtime_broadcast.ts";
@@ -31,6 +32,7 @@ const sections: BenchSection[] = [
   latencySection,
   pgbenchSection,
   walSection,
+  fairSection,
   apiSection,
   edgeSection,
   realtimeSection,
