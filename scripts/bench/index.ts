@@ -14,6 +14,7 @@ import { dashboardSection } from "./dashboard.ts";
 import { edgeSection } from "./edge_functions.ts";
 import { fairSection } from "./fair_share.ts";
 import { createSection } from "./jobs_create.ts";
+import { modelSection } from "./model_swaps.ts";
 import { pgbenchSection } from "./pgbench.ts";
 import { realtimeSection } from "./realtime_broadcast.ts";
 import { type BenchRow, type BenchSection, markdownTable } from "./report.ts";
@@ -38,6 +39,7 @@ const sections: BenchSection[] = [
   realtimeSection,
   webhookSection,
   workerSection,
+  modelSection,
   dashboardSection,
 ];
 

@@ -14,79 +14,19 @@
  * - Throughput: 200 jobs queued by one kiln.create_job statement, the Realtime workers draining them; from
  *   sending the statement to the last `complete` answered.
  */
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import WebSocket from "ws";
 import { samplingCost, Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
-import { newWorkerToken } from "../../supabase/functions/_shared/auth/worker_tokens.ts";
-import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
-import { loadConfig } from "../../worker/config.ts";
-import { createLogger } from "../../worker/log.ts";
-import { pinnedGet } from "../../worker/pinned_get.node.ts";
-import type { Worker } from "../../worker/worker.ts";
-import { newWorker } from "../../worker/worker_process.ts";
-import { type ComfyuiSim, startComfyuiSim } from "../comfyui_sim/sim.ts";
-import { type Stack, startStack } from "../local/stack.ts";
-import { JobMarks } from "./job_marks.ts";
 import { closeAll, openClients } from "./load.ts";
-import type { BenchContext, BenchSection } from "./report.ts";
-import { createOwners, resetJobs } from "./setup.ts";
+import type { BenchSection } from "./report.ts";
 import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
+import { type Rig, startWorkers, withRig } from "./worker_rig.ts";
 
 const workerCount = 4;
 const throughputJobs = 200;
 const latencyJobs = 40;
 const gapMs = 60;
 const params = Txt2ImgParams.parse({ prompt: "a kiln at dusk", width: 64, height: 64, steps: 4 });
-
-interface Rig {
-  stack: Stack;
-  sims: ComfyuiSim[];
-  marks: JobMarks;
-  owner: string;
-  apiKey: string;
-}
-
-/**
- * Four workers with fresh tokens, one simulator each, added to `live` as they start; with Realtime, resolves
- * once each has joined the queue topic.
- */
-async function startWorkers(rig: Rig, ctx: BenchContext, realtime: boolean, live: Worker[]): Promise<void> {
-  let subscribed = 0;
-  const log = createLogger("text", (line, level) => {
-    if (line.includes("realtime subscribed")) subscribed++;
-    if (level !== "info") console.error(`  worker: ${line}`);
-  });
-  for (const sim of rig.sims) {
-    const { token, prefix, hash } = newWorkerToken();
-    await ctx.db.query("insert into public.workers (name, token_prefix, token_hash) values ($1, $2, $3)", [
-      `bench-${randomBytes(3).toString("hex")}`,
-      prefix,
-      hash,
-    ]);
-    const env: Record<string, string> = {
-      KILN_URL: `${rig.stack.url}/functions/v1`,
-      KILN_WORKER_TOKEN: token,
-      COMFYUI_URL: sim.url,
-      KILN_JOB_TYPES: "txt2img",
-      ...(realtime ? { SUPABASE_URL: rig.stack.url, SUPABASE_ANON_KEY: rig.stack.keys.anonKey } : {}),
-    };
-    const worker = newWorker(loadConfig(env, []), {
-      httpGet: pinnedGet,
-      WebSocket,
-      log,
-      runtime: `node ${process.versions.node}`,
-      onJobMark: rig.marks.record,
-    });
-    live.push(worker);
-    await worker.start();
-  }
-  for (let waited = 0; realtime && subscribed < rig.sims.length; waited += 10) {
-    if (waited > 10_000) throw new Error(`only ${subscribed} of ${rig.sims.length} workers joined Realtime`);
-    await sleep(10);
-  }
-}
 
 /** POST /v1/jobs through the api function; the job id and when the 201 came. */
 async function createJob(rig: Rig): Promise<{ id: string; at: number }> {
@@ -148,30 +88,16 @@ const p50p99 = (samples: number[]) => `${p50(samples)} / ${formatMs(percentile(s
 export const workerSection: BenchSection = {
   name: "worker",
   title: `jobs end to end: ${workerCount} workers × 1 ComfyUI simulator at 0 ms per step, local stack`,
-  async run(ctx) {
-    const [{ name }] = await ctx.db.query<{ name: string }>("select current_database() as name");
-    const stack = await startStack({ port: 0, databaseUrl: ctx.url, quiet: true, dispatchLoop: false });
-    const sims: ComfyuiSim[] = [];
-    const live: Worker[] = [];
-    try {
-      for (let i = 0; i < workerCount; i++) sims.push(await startComfyuiSim({ port: 0, stepMs: 0 }));
-      const [owner] = await createOwners(ctx.db, 1);
-      const key = newApiKey();
-      await ctx.db.query(
-        `insert into public.api_keys (owner_id, name, prefix, secret_hash, scopes, rate_limit_per_minute)
-         values ($1, 'bench', $2, $3, $4, 1000000)`,
-        [owner, key.prefix, key.hash, ["jobs:read", "jobs:write"]],
-      );
-      const rig: Rig = { stack, sims, marks: new JobMarks(), owner, apiKey: key.key };
-
-      await startWorkers(rig, ctx, true, live);
+  run(ctx) {
+    return withRig(ctx, workerCount, { stepMs: 0 }, async (rig) => {
+      await startWorkers(rig, ctx, true);
       await batch(rig, 2 * workerCount); // warm-up: connections, JIT, each slot's default checkpoint
       const viaRealtime = await oneAtATime(rig, latencyJobs);
       const drained = await drain(rig, ctx.url);
       const loaded = rig.marks.overheads(drained.ids);
 
-      await Promise.all(live.splice(0).map((w) => w.stop()));
-      await startWorkers(rig, ctx, false, live);
+      await Promise.all(rig.live.splice(0).map((w) => w.stop()));
+      await startWorkers(rig, ctx, false);
       await batch(rig, 2 * workerCount);
       const viaPoll = await oneAtATime(rig, latencyJobs);
       const idle = rig.marks.overheads([...viaRealtime.ids, ...viaPoll.ids]);
@@ -204,13 +130,6 @@ export const workerSection: BenchSection = {
           target: "—",
         },
       ];
-    } finally {
-      await Promise.all(live.map((w) => w.kill()));
-      await Promise.all(sims.map((s) => s.close()));
-      await stack.stop();
-      // Later sections must not pay for the relay's NOTIFY (see realtime_broadcast.ts).
-      await ctx.db.exec(`alter database "${name}" reset kiln.realtime_relay`);
-      await resetJobs(ctx.db);
-    }
+    });
   },
 };
