@@ -26,6 +26,14 @@ export const AccountLimitsBody = strictObject(
       .nullable()
       .optional()
       .openapi({ description: "Queued and running jobs at once; null: the max_active_jobs setting." }),
+    max_running_jobs: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .nullable()
+      .optional()
+      .openapi({ description: "Running jobs at once (0: no cap); null: the max_running_jobs setting." }),
   },
   "the limits",
 )
@@ -39,6 +47,7 @@ export const AccountLimits = z
     rate_limit_read_per_minute: z.number().int().nullable(),
     rate_limit_create_per_minute: z.number().int().nullable(),
     max_active_jobs: z.number().int().nullable(),
+    max_running_jobs: z.number().int().nullable(),
     effective_rate_limit_per_minute: z
       .object({ read: z.number().int(), create: z.number().int() })
       .openapi({ description: "The account's budgets now: its own, else the deployment's defaults." }),

@@ -8,6 +8,8 @@ type Settings = Record<string, unknown> & { maintenance?: { enabled: boolean; re
 /** The settings PATCH /v1/admin/settings takes as whole numbers, with what each means. */
 const NUMBERS: [string, string][] = [
   ["max_active_jobs", "Most queued + running jobs per account"],
+  ["max_running_jobs", "Most running jobs per account (0: no cap)"],
+  ["model_affinity_wait_seconds", "Prefer a worker's loaded model for up to (s; 0: off)"],
   ["signup_grant_credits", "Credits a new account gets"],
   ["max_attempts", "Attempts per job"],
   ["lease_seconds", "Lease of a claim (s)"],
@@ -80,6 +82,27 @@ function Numbers({ api, settings, saved }: { api: Api; settings: Settings; saved
   );
 }
 
+/** Fair share between accounts, or first come, first served: applies to jobs queued from the change on. */
+function ClaimOrder({ api, settings, saved }: { api: Api; settings: Settings; saved(s: Settings): void }) {
+  const fair = settings.fair_share !== false;
+  const [failure, run] = useAction();
+  const flip = () =>
+    run(async () => saved(await api.call<Settings>("PATCH", "/v1/admin/settings", { fair_share: !fair })));
+  return (
+    <Section title="Claim order">
+      <p role="status">
+        {fair
+          ? "Fair share: accounts take turns, so one account's batch does not hold up another's jobs."
+          : "First come, first served (by priority)."}
+      </p>
+      <button type="button" onClick={() => void flip()}>
+        {fair ? "Switch to first come, first served" : "Switch to fair share"}
+      </button>
+      <Failure text={failure} />
+    </Section>
+  );
+}
+
 function CreditGrant({ api }: { api: Api }) {
   const [userId, setUserId] = useState("");
   const [amount, setAmount] = useState("");
@@ -128,6 +151,7 @@ export function AdminSettings({ api }: { api: Api }) {
   return (
     <>
       <Maintenance key={String(settings.maintenance?.enabled)} api={api} settings={settings} saved={setSettings} />
+      <ClaimOrder api={api} settings={settings} saved={setSettings} />
       <Numbers api={api} settings={settings} saved={setSettings} />
       <CreditGrant api={api} />
     </>

@@ -146,7 +146,12 @@ describe("admin routes", () => {
     const set = await json<Record<string, unknown>>(
       await h.call("PATCH", path, {
         auth: admin.token,
-        body: { rate_limit_read_per_minute: 100, rate_limit_create_per_minute: 5, max_active_jobs: 3 },
+        body: {
+          rate_limit_read_per_minute: 100,
+          rate_limit_create_per_minute: 5,
+          max_active_jobs: 3,
+          max_running_jobs: 2,
+        },
       }),
       200,
     );
@@ -155,6 +160,7 @@ describe("admin routes", () => {
       rate_limit_read_per_minute: 100,
       rate_limit_create_per_minute: 5,
       max_active_jobs: 3,
+      max_running_jobs: 2,
       effective_rate_limit_per_minute: { read: 100, create: 5 },
       keys_clamped: 1,
     });
@@ -250,6 +256,22 @@ describe("admin routes", () => {
     const [row] = await audit("settings.updated", "maintenance");
     assert.ok(row, "the change is audited");
     await json(await h.call("PATCH", "/v1/admin/settings", { auth: admin.token, body: { maintenace: {} } }), 422);
+  });
+
+  it("changes the claim order's settings: fair share, the loaded-model wait, the running cap", async () => {
+    const body = { fair_share: false, model_affinity_wait_seconds: 30, max_running_jobs: 4 };
+    const changed = await json<Record<string, unknown>>(
+      await h.call("PATCH", "/v1/admin/settings", { auth: admin.token, body }),
+      200,
+    );
+    assert.deepEqual(
+      [changed.fair_share, changed.model_affinity_wait_seconds, changed.max_running_jobs],
+      [false, 30, 4],
+    );
+    const back = { fair_share: true, model_affinity_wait_seconds: 60, max_running_jobs: 0 };
+    await json(await h.call("PATCH", "/v1/admin/settings", { auth: admin.token, body: back }), 200);
+    const bad = await h.call("PATCH", "/v1/admin/settings", { auth: admin.token, body: { fair_share: "yes" } });
+    await json(bad, 422);
   });
 
   it("reports jobs by status and type, success rate, percentiles, queue depth and workers online", async () => {
