@@ -11,7 +11,7 @@ export type JobStatus = z.infer<typeof JobStatus>;
 /** Statuses a job never leaves. */
 export const FINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "canceled"];
 
-export const JOB_PHASES = ["claimed", "preparing", "executing", "uploading"] as const;
+export const JOB_PHASES = ["claimed", "preparing", "waiting_for_gpu", "executing", "uploading"] as const;
 export const JobPhase = z.enum(JOB_PHASES);
 export type JobPhase = z.infer<typeof JobPhase>;
 

@@ -54,6 +54,7 @@ CREATE TYPE public.job_event_type AS ENUM (
 CREATE TYPE public.job_phase AS ENUM (
     'claimed',
     'preparing',
+    'waiting_for_gpu',
     'executing',
     'uploading'
 );

@@ -75,6 +75,9 @@ const Settings = z
     KILN_LOG_FORMAT: z.enum(["text", "json"], { error: "KILN_LOG_FORMAT must be text or json" }).default("text"),
     KILN_INPUT_PRIVATE_ALLOW: z.string().trim().optional(),
     KILN_COMFYUI_INPUT_DIR: z.string().trim().min(1).optional(),
+    KILN_PREFETCH: z
+      .enum(["0", "1"], { error: "KILN_PREFETCH must be 1 (claim each slot's next job ahead) or 0" })
+      .default("1"),
   })
   .refine((s) => (s.SUPABASE_URL === undefined) === (s.SUPABASE_ANON_KEY === undefined), {
     error: "SUPABASE_URL and SUPABASE_ANON_KEY go together (set both for Realtime wake-ups, or neither to poll)",
@@ -95,6 +98,8 @@ export interface WorkerConfig {
   logFormat: "text" | "json";
   /** Run one job, then exit. */
   once: boolean;
+  /** Claim each slot's next job while the current one runs, queued in ComfyUI behind it. */
+  prefetch: boolean;
   /** Hosts input image URLs may name although they resolve to private addresses (KILN_INPUT_PRIVATE_ALLOW). */
   inputPrivateAllow: string[];
   /** ComfyUI's input folder, where the worker shares its filesystem: uploads are removed once unused. */
@@ -163,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: readon
     ...(s.KILN_DEFAULT_CHECKPOINT ? { defaultCheckpoint: s.KILN_DEFAULT_CHECKPOINT } : {}),
     logFormat: s.KILN_LOG_FORMAT,
     once,
+    prefetch: s.KILN_PREFETCH === "1",
     inputPrivateAllow: parseHostList(s.KILN_INPUT_PRIVATE_ALLOW),
     ...(s.KILN_COMFYUI_INPUT_DIR ? { comfyuiInputDir: s.KILN_COMFYUI_INPUT_DIR } : {}),
   };

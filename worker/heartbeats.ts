@@ -1,6 +1,7 @@
 /**
  * The heartbeat loop: one `heartbeat` call carries every running job (its phase and progress). A call goes out
- * when something changed, but at most every `minGapMs` (500 ms), and at least every `intervalMs` (what register
+ * when something changed, but at most every `minGapMs` (500 ms; a job that starts executing goes at once, since the
+ * server stamps started_at on arrival), and at least every `intervalMs` (what register
  * answered) while jobs run, so leases never lapse. Each answer is acted on per job: `cancel_requested` cancels
  * the run; `held: false` drops it (someone else holds it now; nothing more is reported).
  */
@@ -26,6 +27,7 @@ export class Heartbeats {
   private timerDue = Number.POSITIVE_INFINITY;
   private sending: Promise<void> | undefined;
   private changedWhileSending = false;
+  private urgentWhileSending = false;
   private stopped = false;
   private failures = 0;
 
@@ -47,14 +49,15 @@ export class Heartbeats {
     this.runs.delete(run);
   }
 
-  /** A run's phase or progress changed: send soon (respecting the minimum gap). */
-  changed(): void {
+  /** A run's phase or progress changed: send soon (respecting the minimum gap), or now when `urgent`. */
+  changed(urgent = false): void {
     if (this.stopped) return;
     if (this.sending) {
       this.changedWhileSending = true;
+      this.urgentWhileSending ||= urgent;
       return;
     }
-    this.schedule(Math.max(this.now(), this.lastSent + (this.options.minGapMs ?? 500)));
+    this.schedule(urgent ? this.now() : Math.max(this.now(), this.lastSent + (this.options.minGapMs ?? 500)));
   }
 
   /** Stops sending; waits for a call under way. */
@@ -75,8 +78,10 @@ export class Heartbeats {
           this.sending = undefined;
           if (this.stopped) return;
           if (this.changedWhileSending) {
+            const urgent = this.urgentWhileSending;
             this.changedWhileSending = false;
-            this.changed();
+            this.urgentWhileSending = false;
+            this.changed(urgent);
           }
           const backoff = this.failures > 0 ? Math.min(this.options.intervalMs, 500 * 2 ** this.failures) : Infinity;
           if (this.runs.size > 0)

@@ -1,7 +1,8 @@
 /**
  * Runs one claimed job on one ComfyUI instance, through the phases claimed → preparing (input images uploaded,
- * graph built with a random seed unless fixed and the job's own filename_prefix) → executing (the prompt,
- * followed over the WebSocket) → uploading (outputs into Storage), and reports how it ended: complete, fail
+ * graph built with a random seed unless fixed and the job's own filename_prefix) → waiting_for_gpu (the prompt is in
+ * ComfyUI's queue, behind the slot's current job when claimed ahead) → executing (ComfyUI started it; followed over
+ * the WebSocket) → uploading (outputs into Storage), and reports how it ended: complete, fail
  * (classified by job_failures.ts), or canceled. From outside, the heartbeat loop can `cancel()` it (its owner
  * asked), `drop()` it (the lease is gone: report nothing), and shutdown can `handBack()` it (retryable
  * `worker_shutdown`); `kill()` stops it dead without a word, as `kill -9` would (tests).
@@ -52,8 +53,10 @@ export interface JobRunDeps {
   log: Logger;
   /** The checkpoint for jobs that name none. */
   defaultCheckpoint: () => Promise<string | undefined>;
-  /** Phase or progress changed: a heartbeat is due. */
-  onChange: () => void;
+  /** Phase or progress changed: a heartbeat is due (`urgent`: now, it started executing). */
+  onChange: (urgent?: boolean) => void;
+  /** The prompt is in ComfyUI's queue. */
+  onQueued?: () => void;
   now?: () => number;
   /** How long ComfyUI may stay unreachable mid-prompt (default 30 s). */
   lostAfterMs?: number;
@@ -90,13 +93,23 @@ export class JobRun {
     this.done = Promise.resolve().then(() => this.run());
   }
 
-  /** The owner asked to cancel: stop preparing, or interrupt the prompt; a job already uploading completes. */
+  /** Whether its prompt is in ComfyUI (queued, running or done): a job queued behind it would follow it there. */
+  get inComfy(): boolean {
+    return this.phase === "waiting_for_gpu" || this.phase === "executing" || this.phase === "uploading";
+  }
+
+  /** Whether ComfyUI has started its prompt. */
+  get started(): boolean {
+    return this.phase === "executing" || this.phase === "uploading";
+  }
+
+  /** The owner asked to cancel: stop preparing, or take the prompt out of ComfyUI; a job already uploading completes. */
   cancel(): void {
     if (this.cancelRequested || !this.active) return;
     this.cancelRequested = true;
     this.deps.log.job(this.job.id, "cancel_requested", { phase: this.phase });
     if (this.phase === "claimed" || this.phase === "preparing") this.stop("cancel");
-    else if (this.phase === "executing") this.interruptForCancel();
+    else if (this.phase === "waiting_for_gpu" || this.phase === "executing") this.interruptForCancel();
   }
 
   /** The lease is gone (a heartbeat said held:false): stop, report nothing. */
@@ -150,7 +163,7 @@ export class JobRun {
 
   private setPhase(phase: JobPhase): void {
     this.phase = phase;
-    this.deps.onChange();
+    this.deps.onChange(phase === "executing");
   }
 
   private async run(): Promise<JobEnd> {
@@ -188,8 +201,10 @@ export class JobRun {
       });
       await this.prompt.submit(built.graph);
       this.mark("prompt_queued");
-      this.setPhase("executing");
-      deps.log.job(job.id, "executing", { prompt_id: this.prompt.promptId, seed: built.seed });
+      deps.log.job(job.id, "prompt_queued", { prompt_id: this.prompt.promptId, seed: built.seed });
+      // Behind another prompt it waits; a prompt that started already said so (onPromptEvent).
+      if (this.phase === "preparing") this.setPhase("waiting_for_gpu");
+      deps.onQueued?.();
       if (this.cancelRequested) this.interruptForCancel();
       const outcome = await untilAborted(this.prompt.outcome, AbortSignal.any([signal, this.executionClock.signal]));
       clearTimeout(this.cancelTimer);
@@ -284,8 +299,13 @@ export class JobRun {
   }
 
   private onPromptEvent(event: PromptEvent, progress: GraphProgress): void {
+    if (this.executionTimer === undefined) {
+      // ComfyUI started the prompt: the GPU is this job's from now on (started_at), and so is its execution clock.
+      this.startExecutionClock();
+      this.setPhase("executing");
+      this.deps.log.job(this.job.id, "executing", { prompt_id: this.prompt?.promptId });
+    }
     if (event.type === "executing" && event.data.node === null) this.mark("comfy_done");
-    else if (this.executionTimer === undefined) this.startExecutionClock();
     if (!progress.update(event) || this.phase !== "executing") return;
     this.progress = progress.snapshot();
     this.deps.onChange();

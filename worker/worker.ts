@@ -26,6 +26,11 @@ export interface WorkerOptions {
   shutdownGraceMs: number;
   /** Run one job, then stop. */
   once?: boolean;
+  /**
+   * Claim each slot's next job while its current one is on the GPU and queue it in ComfyUI, so the GPU starts it the
+   * moment the current one ends (default true).
+   */
+  prefetch?: boolean;
   defaultCheckpoint?: string;
   /** `node 20.x`, `deno 2.x`. */
   runtime: string;
@@ -50,6 +55,8 @@ export interface WorkerDeps {
 interface Slot extends ModelSlot {
   conn: ComfyConnection;
   run?: JobRun;
+  /** The job claimed ahead, queued in ComfyUI behind `run` (waiting for the GPU). */
+  next?: JobRun;
   defaultCheckpoint?: Promise<string | undefined>;
 }
 
@@ -87,9 +94,9 @@ export class Worker {
     this.slots = deps.comfy.map((conn) => ({ conn }));
   }
 
-  /** Running jobs' ids. */
+  /** Held jobs' ids: running, and claimed ahead. */
   get running(): string[] {
-    return this.slots.flatMap((s) => (s.run ? [s.run.job.id] : []));
+    return this.slots.flatMap((s) => [s.run, s.next].flatMap((r) => (r ? [r.job.id] : [])));
   }
 
   /** Connects to ComfyUI, registers and starts claiming; resolves once registered (rejects if it cannot). */
@@ -160,7 +167,10 @@ export class Worker {
     clearInterval(this.refreshTimer);
     this.claimAbort?.abort();
     this.wait.wake();
-    for (const slot of this.slots) slot.run?.kill();
+    for (const slot of this.slots) {
+      slot.run?.kill();
+      slot.next?.kill();
+    }
     await this.heartbeats?.stop();
     await this.deps.wakeups?.stop();
     await this.closeConnections();
@@ -175,7 +185,9 @@ export class Worker {
     this.claimAbort?.abort();
     this.wait.wake();
     await this.loop;
-    const runs = this.slots.flatMap((s) => (s.run ? [s.run] : []));
+    // A job waiting for the GPU has not started: it goes back to the queue now, for another worker.
+    for (const slot of this.slots) if (slot.next && !slot.next.started) slot.next.handBack();
+    const runs = this.slots.flatMap((s) => [s.run, s.next].flatMap((r) => (r ? [r] : [])));
     if (runs.length > 0) log.info(`${runs.length} running job(s) get ${this.options.shutdownGraceMs} ms to finish`);
     await this.deps.wakeups?.stop();
     const all = Promise.all(runs.map((r) => r.done));
@@ -204,7 +216,7 @@ export class Worker {
     const { log, protocol, wakeups } = this.deps;
     let failures = 0;
     while (!this.halted) {
-      const free = this.slots.filter((s) => !s.run && s.conn.healthy);
+      const free = this.slots.filter((s) => s.conn.healthy && (!s.run || this.aheadWanted(s)));
       if (free.length === 0 || (this.options.once && this.claimedOnce)) {
         await this.wait.sleep(this.options.pollIntervalMs);
         continue;
@@ -248,6 +260,11 @@ export class Worker {
     }
   }
 
+  /** Whether `slot` should claim its next job now: its current one is in ComfyUI, and none is queued behind it. */
+  private aheadWanted(slot: Slot): boolean {
+    return this.options.prefetch !== false && !this.options.once && !slot.next && slot.run?.inComfy === true;
+  }
+
   private startJob(slot: Slot, job: ClaimedJob): void {
     const heartbeats = this.heartbeats as Heartbeats;
     slot.defaultCheckpoint ??= defaultCheckpointOf(slot.conn, this.options.defaultCheckpoint).then((c) => {
@@ -261,19 +278,27 @@ export class Worker {
       inputFiles: this.deps.inputFiles,
       log: this.deps.log,
       defaultCheckpoint: () => slot.defaultCheckpoint ?? Promise.resolve(undefined),
-      onChange: () => heartbeats.changed(),
+      onChange: (urgent) => heartbeats.changed(urgent),
+      // Its prompt is in ComfyUI: the slot may claim the job to queue behind it.
+      onQueued: () => this.wait.wake(),
       now: this.now,
       lostAfterMs: this.options.comfyLostAfterMs,
       onMark: this.options.onJobMark,
     });
-    slot.run = run;
+    if (slot.run) slot.next = run;
+    else slot.run = run;
     void (slot.defaultCheckpoint ?? Promise.resolve(undefined)).then((fallback) => {
       slot.loaded = checkpointOf(job, fallback) ?? slot.loaded;
     });
     heartbeats.add(run);
     void run.done.then((end) => {
       heartbeats.remove(run);
-      slot.run = undefined;
+      if (slot.run === run) {
+        slot.run = slot.next;
+        slot.next = undefined;
+      } else if (slot.next === run) {
+        slot.next = undefined;
+      }
       this.ended.set(job.id, end);
       if (this.options.once && !this.halted) void this.stop();
       this.wait.wake();

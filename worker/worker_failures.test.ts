@@ -112,25 +112,30 @@ describe("failures and cancels", { timeout: 30_000 }, () => {
     assert.equal(error?.node, "3");
   });
 
-  test("cancel: a queued job at once; a running one interrupted in ComfyUI; both refunded", async () => {
+  test("cancel: a queued job at once; one waiting for the GPU out of ComfyUI's queue; a running one interrupted", async () => {
     const before = await balance();
-    const running = await stack.createJob({
-      type: "txt2img",
-      params: { prompt: "forever [sim:stall]", width: 64, height: 64 },
-    });
+    const small = { width: 64, height: 64 };
+    const running = await stack.createJob({ type: "txt2img", params: { prompt: "forever [sim:stall]", ...small } });
     await stack.waitFor(running, (j) => j.status === "running" && j.phase === "executing");
-    // The only slot is busy, so this one waits in the queue.
-    const queued = await stack.createJob({ type: "txt2img", params: { prompt: "next", width: 64, height: 64 } });
+    // The slot claims its next job while this one runs, and queues it in ComfyUI behind it.
+    const waiting = await stack.createJob({ type: "txt2img", params: { prompt: "next", ...small } });
+    await stack.waitFor(waiting, (j) => j.status === "running" && j.phase === "waiting_for_gpu");
+    const queued = await stack.createJob({ type: "txt2img", params: { prompt: "after", ...small } });
     const cancelQueued = await stack.h.call("POST", `/v1/jobs/${queued}/cancel`, { auth: stack.user.token });
     assert.equal(cancelQueued.status, 200, await cancelQueued.clone().text());
     assert.equal((await stack.job(queued)).status, "canceled");
 
     const prompts = sim.interrupts.length;
+    const cancelWaiting = await stack.h.call("POST", `/v1/jobs/${waiting}/cancel`, { auth: stack.user.token });
+    assert.ok([200, 202].includes(cancelWaiting.status), await cancelWaiting.clone().text());
+    assert.equal((await stack.waitFor(waiting, final, 8000)).status, "canceled");
+    assert.equal(sim.interrupts.length, prompts, "taken out of the queue: nothing was interrupted");
+
     const cancelRunning = await stack.h.call("POST", `/v1/jobs/${running}/cancel`, { auth: stack.user.token });
     assert.ok([200, 202].includes(cancelRunning.status), await cancelRunning.clone().text());
     const job = await stack.waitFor(running, final, 8000);
     assert.equal(job.status, "canceled", JSON.stringify(job));
     assert.equal(sim.interrupts.length, prompts + 1, "the simulator saw the prompt interrupted");
-    assert.equal(await balance(), before, "both charges are refunded");
+    assert.equal(await balance(), before, "every charge is refunded");
   });
 });

@@ -97,9 +97,11 @@ describe("a worker runs jobs end to end", { timeout: 30_000 }, () => {
       percents.some((p) => p > 0 && p < 100),
       `progress between 0 and 100: ${percents}`,
     );
-    const progress = inbox.items.filter(mine("job.progress")).find((m) => m.payload.job.progress?.node === "3");
-    assert.ok(progress, "a progress tick from the sampler");
-    assert.equal(progress.payload.job.progress?.max, 60);
+    const sampler = inbox.items.filter(mine("job.progress")).map((m) => m.payload.job.progress);
+    assert.ok(
+      sampler.some((p) => p?.node === "3" && p.max === 60),
+      `a progress tick from the sampler's 60 steps: ${JSON.stringify(sampler)}`,
+    );
   });
 
   test("img2img downloads its input through a signed URL, and succeeds at the asked size", async () => {

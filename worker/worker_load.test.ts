@@ -1,7 +1,7 @@
 /**
  * Two workers, each with two ComfyUI slots, against 100 jobs created through the api at once: every job
  * succeeds exactly once (one job.started and one job.succeeded event each, one attempt, one output), both
- * workers take a share, and neither ever runs more jobs than it has slots.
+ * workers take a share, and neither ever holds more than two jobs per slot (one on the GPU, one claimed ahead).
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -65,5 +65,5 @@ test(`2 workers × 2 slots, ${JOBS} jobs: each succeeds exactly once`, { timeout
     shares.every((n) => n > 0),
     `both workers took a share: ${shares}`,
   );
-  assert.ok(busiest <= 2, `at most 2 jobs in flight per worker, saw ${busiest}`);
+  assert.ok(busiest <= 4, `at most 2 jobs per slot (one on the GPU, one claimed ahead), saw ${busiest}`);
 });

@@ -66,7 +66,7 @@ describe("a ComfyUI older than 0.3.44", { timeout: 30_000 }, () => {
   test("a cancel takes a waiting prompt out of the queue and leaves another client's running prompt alone", async () => {
     const foreign = await foreignStalledPrompt();
     const id = await stack.createJob({ type: "txt2img", params: { prompt: "mine", width: 64, height: 64 } });
-    await stack.waitFor(id, (j) => j.status === "running" && j.phase === "executing");
+    await stack.waitFor(id, (j) => j.status === "running" && j.phase === "waiting_for_gpu");
     // Ours waits in ComfyUI's queue behind the other client's stalled prompt.
     assert.equal((await queueOf()).queue_pending.length, 1);
     const cancel = await stack.h.call("POST", `/v1/jobs/${id}/cancel`, { auth: stack.user.token });

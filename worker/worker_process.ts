@@ -66,6 +66,7 @@ export function newWorker(
       pollIntervalMs: config.pollIntervalMs,
       shutdownGraceMs: config.shutdownGraceMs,
       once: config.once,
+      prefetch: config.prefetch,
       defaultCheckpoint: config.defaultCheckpoint,
       runtime: ports.runtime,
       comfyLostAfterMs: ports.comfyLostAfterMs,

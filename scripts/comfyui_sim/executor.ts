@@ -33,6 +33,13 @@ export interface ExecutorDeps {
 
 class Interrupted extends Error {}
 
+/** A prompt's time on the simulated GPU. */
+export interface PromptSpan {
+  promptId: string;
+  startedAt: number;
+  endedAt: number;
+}
+
 /** Where and why a prompt stopped, with the inputs its failing node had. */
 interface Failure {
   node: string;
@@ -48,6 +55,8 @@ export class Executor {
   readonly interrupts: string[] = [];
   /** Checkpoints loaded so far (each CheckpointLoaderSimple run; a cached one loads nothing). */
   modelLoads = 0;
+  /** When each prompt ran (performance.now()): from execution_start to its end, the success gap not included. */
+  readonly runs: PromptSpan[] = [];
   /** The running prompt's client and current node, for a reconnecting client's greeting. */
   clientId: string | undefined;
   lastNodeId: string | undefined;
@@ -111,6 +120,7 @@ export class Executor {
     this.interrupted = false;
     this.clientId = sid;
     const faults = this.deps.faults.faultsFor(prompt);
+    const startedAt = performance.now();
     events.message("execution_start", { prompt_id: promptId });
 
     const signatures = nodeSignatures(prompt, (id) => this.isChanged(prompt, id));
@@ -176,6 +186,7 @@ export class Executor {
     if (!failure) events.message("execution_success", { prompt_id: promptId });
     else if (failure.error instanceof Interrupted) this.interrupts.push(promptId);
     if (failure) reportFailure(events, prompt, failure, executed, [...values.keys()]);
+    this.runs.push({ promptId, startedAt, endedAt: performance.now() });
     if (!failure && this.deps.successGapMs > 0) await this.sleep(this.deps.successGapMs);
     this.deps.queue.done({
       prompt: tupleOf(item),

@@ -7,7 +7,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { nodeCatalog } from "../../shared/comfyui/nodes.ts";
-import { Executor } from "./executor.ts";
+import { Executor, type PromptSpan } from "./executor.ts";
 import { FaultInjector, type SimFault } from "./faults.ts";
 import { FileStore } from "./file_store.ts";
 import { httpListener, SERVER_FEATURES } from "./http_routes.ts";
@@ -59,6 +59,8 @@ export interface ComfyuiSim {
   readonly interrupts: readonly string[];
   /** Checkpoints loaded so far: prompts that used another checkpoint than the one before. */
   readonly modelLoads: number;
+  /** Each prompt's time on the simulated GPU (performance.now()), in order: busy time and the gaps between. */
+  readonly runs: readonly PromptSpan[];
   /** Open WebSocket connections. */
   readonly sockets: number;
   /** Makes the next prompt to start fail with `fault` (undefined cancels). */
@@ -139,6 +141,9 @@ export async function startComfyuiSim(options: ComfyuiSimOptions = {}): Promise<
     },
     get modelLoads() {
       return executor.modelLoads;
+    },
+    get runs() {
+      return executor.runs;
     },
     get sockets() {
       return hub.size;

@@ -26,6 +26,7 @@ export interface JobView {
   outputs: Array<Record<string, unknown>> | null;
   error: Record<string, unknown> | null;
   cost: number;
+  started_at: string | null;
 }
 
 export interface TestWorker {
