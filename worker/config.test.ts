@@ -34,6 +34,8 @@ describe("loadConfig", () => {
     assert.equal(config.shutdownGraceMs, 30_000);
     assert.equal(config.realtime, undefined);
     assert.equal(config.once, false);
+    assert.equal(config.prefetch, true, "each slot claims its next job ahead");
+    assert.equal(loadConfig({ ...base, KILN_PREFETCH: "0" }, []).prefetch, false);
   });
 
   test("flags win over variables; COMFYUI_URL lists one slot per instance", () => {
@@ -52,6 +54,7 @@ describe("loadConfig", () => {
     assert.match(refusal({ ...base, KILN_JOB_TYPES: "txt2img,Video!" }), /"Video!" is not a job type/);
     assert.match(refusal({ ...base, KILN_POLL_INTERVAL_MS: "soon" }), /KILN_POLL_INTERVAL_MS must be a number/);
     assert.match(refusal({ ...base, SUPABASE_URL: "http://sb" }), /SUPABASE_URL and SUPABASE_ANON_KEY go together/);
+    assert.match(refusal({ ...base, KILN_PREFETCH: "yes" }), /KILN_PREFETCH must be 1/);
     assert.match(refusal(base, ["--fast"]), /unknown argument "--fast"/);
     assert.match(refusal(base, ["--comfyui"]), /--comfyui needs a value/);
   });

@@ -124,7 +124,8 @@ export const USAGE =
   "env: KILN_URL, KILN_WORKER_TOKEN, SUPABASE_URL + SUPABASE_ANON_KEY (Realtime), COMFYUI_URL, KILN_JOB_TYPES,\n" +
   "     KILN_POLL_INTERVAL_MS, KILN_SHUTDOWN_GRACE_MS, KILN_DEFAULT_CHECKPOINT, KILN_LOG_FORMAT,\n" +
   "     KILN_INPUT_PRIVATE_ALLOW (hosts input URLs may name on private addresses),\n" +
-  "     KILN_COMFYUI_INPUT_DIR (ComfyUI's input folder, if shared: uploads are removed after use)";
+  "     KILN_COMFYUI_INPUT_DIR (ComfyUI's input folder, if shared: uploads are removed after use),\n" +
+  "     KILN_PREFETCH (1: claim each slot's next job while the current one runs, the default; 0: when free)";
 
 /** The configuration from `env` and `args` (argv after the script); throws ConfigError on the first problem. */
 export function loadConfig(env: Record<string, string | undefined>, args: readonly string[]): WorkerConfig {
@@ -135,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: readon
     "SUPABASE_ANON_KEY",
     "KILN_INPUT_PRIVATE_ALLOW",
     "KILN_COMFYUI_INPUT_DIR",
+    "KILN_PREFETCH",
   ]) {
     const value = env[key];
     values[key] = value === undefined || value.trim() === "" ? undefined : value;

@@ -13,6 +13,7 @@ import { latencySection } from "./claim_latency.ts";
 import { dashboardSection } from "./dashboard.ts";
 import { edgeSection } from "./edge_functions.ts";
 import { fairSection } from "./fair_share.ts";
+import { gpuSection } from "./gpu_busy.ts";
 import { createSection } from "./jobs_create.ts";
 import { modelSection } from "./model_swaps.ts";
 import { pgbenchSection } from "./pgbench.ts";
@@ -39,6 +40,7 @@ const sections: BenchSection[] = [
   realtimeSection,
   webhookSection,
   workerSection,
+  gpuSection,
   modelSection,
   dashboardSection,
 ];

@@ -68,7 +68,12 @@ export async function withRig<T>(
  * A worker with a fresh token per simulator, added to `rig.live` as each starts; with Realtime, resolves once each
  * has joined the queue topic.
  */
-export async function startWorkers(rig: Rig, ctx: BenchContext, realtime: boolean): Promise<void> {
+export async function startWorkers(
+  rig: Rig,
+  ctx: BenchContext,
+  realtime: boolean,
+  options: { prefetch?: boolean } = {},
+): Promise<void> {
   let subscribed = 0;
   const log = createLogger("text", (line, level) => {
     if (line.includes("realtime subscribed")) subscribed++;
@@ -86,6 +91,7 @@ export async function startWorkers(rig: Rig, ctx: BenchContext, realtime: boolea
       KILN_WORKER_TOKEN: token,
       COMFYUI_URL: sim.url,
       KILN_JOB_TYPES: "txt2img",
+      KILN_PREFETCH: options.prefetch === false ? "0" : "1",
       ...(realtime ? { SUPABASE_URL: rig.stack.url, SUPABASE_ANON_KEY: rig.stack.keys.anonKey } : {}),
     };
     const worker = newWorker(loadConfig(env, []), {
