@@ -14,7 +14,7 @@ export function JobProgress({ job }: { job: Job }) {
     <>
       <h2>
         Job {job.id} · {job.status}
-        {job.phase ? ` · ${job.phase}` : ""}
+        {job.phase ? ` · ${job.phase.replaceAll("_", " ")}` : ""}
       </h2>
       {job.queue?.position && job.status === "queued" && <p>Queue position {job.queue.position}</p>}
       {(job.warnings ?? []).map((warning: string) => (

@@ -18,7 +18,7 @@ const database = "kiln_pgbench";
 const scale = 8;
 const clients = 8;
 const seconds = 10;
-const targetRatio = 0.4;
+const targetRatio = 0.6;
 
 /** pgbench's tps, or undefined when the binary is not installed. */
 async function measureTps(adminUrl: string): Promise<number | undefined> {

@@ -95,6 +95,22 @@ const lsn = async (db: Database) =>
 /** Runs `work` (which drains `jobs` jobs of database `datname`) between two LSNs; what it wrote and its rate. */
 async function measure(inspect: Database, datname: string, jobs: number, work: () => Promise<void>): Promise<Measured> {
   await inspect.exec("checkpoint");
+  // A slot holds the WAL from here on: other work on the server could otherwise get a checkpoint to recycle it.
+  const slot = `kiln_bench_wal_${process.pid}`;
+  await inspect.query("select pg_create_physical_replication_slot($1, true)", [slot]);
+  try {
+    return await measureHeld(inspect, datname, jobs, work);
+  } finally {
+    await inspect.query("select pg_drop_replication_slot($1)", [slot]);
+  }
+}
+
+async function measureHeld(
+  inspect: Database,
+  datname: string,
+  jobs: number,
+  work: () => Promise<void>,
+): Promise<Measured> {
   const from = await lsn(inspect);
   const start = performance.now();
   await work();

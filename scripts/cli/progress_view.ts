@@ -91,7 +91,7 @@ export class ProgressView {
       if (this.#workersOnline === 0) parts.push("no worker online");
     }
     if (job.status === "running") {
-      parts.push(job.phase ?? "claimed");
+      parts.push((job.phase ?? "claimed").replaceAll("_", " "));
       const percent = percentOf(job);
       if (percent !== undefined) {
         const filled = Math.round((percent / 100) * BAR_WIDTH);
