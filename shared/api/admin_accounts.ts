@@ -14,26 +14,16 @@ const perMinute = (what: string) =>
       description: `Requests per minute for ${what}, shared by the account's sessions and keys; null: the deployment's default.`,
     });
 
+/** An account's own cap on its jobs; null returns it to the deployment's setting. */
+const jobCap = (description: string) =>
+  z.number().int().min(0).max(100_000).nullable().optional().openapi({ description });
+
 export const AccountLimitsBody = strictObject(
   {
     rate_limit_read_per_minute: perMinute("reads (every route but job creation)"),
     rate_limit_create_per_minute: perMinute("job creation"),
-    max_active_jobs: z
-      .number()
-      .int()
-      .min(0)
-      .max(100_000)
-      .nullable()
-      .optional()
-      .openapi({ description: "Queued and running jobs at once; null: the max_active_jobs setting." }),
-    max_running_jobs: z
-      .number()
-      .int()
-      .min(0)
-      .max(100_000)
-      .nullable()
-      .optional()
-      .openapi({ description: "Running jobs at once (0: no cap); null: the max_running_jobs setting." }),
+    max_active_jobs: jobCap("Queued and running jobs at once; null: the max_active_jobs setting."),
+    max_running_jobs: jobCap("Running jobs at once (0: no cap); null: the max_running_jobs setting."),
   },
   "the limits",
 )
