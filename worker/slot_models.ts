@@ -32,8 +32,12 @@ export function assignSlots<S extends ModelSlot>(free: readonly S[], jobs: reado
   for (const job of order) {
     const named = job.checkpoints.find((c) => c !== ANY_MODEL);
     const same = left.findIndex((s) => named !== undefined && s.loaded === named);
-    const empty = left.findIndex((s) => s.loaded === undefined);
-    pairs.push([take(same >= 0 ? same : empty >= 0 ? empty : 0), job]);
+    // Else an empty slot, else the first (findIndex's -1 becomes 0).
+    const other = Math.max(
+      left.findIndex((s) => s.loaded === undefined),
+      0,
+    );
+    pairs.push([take(same >= 0 ? same : other), job]);
   }
   return pairs;
 }
