@@ -9,8 +9,8 @@ export const createJobSql =
 export const benchParams = { prompt: "a kiln at dusk, wood-fired, long exposure", steps: 30, seed: 42 };
 
 /**
- * `n` users (each with a profile through the signup trigger) whose active-job cap and balance are raised
- * far past what a run can use, so neither refuses a create.
+ * `n` users (each with a profile through the signup trigger) whose active-job cap, rate budgets and balance are
+ * raised far past what a run can use, so none refuses a create.
  */
 export async function createOwners(db: Queryable, n: number): Promise<string[]> {
   const rows = await db.query<{ id: string }>(
@@ -20,7 +20,12 @@ export async function createOwners(db: Queryable, n: number): Promise<string[]> 
     [n],
   );
   const ids = rows.map((r) => r.id);
-  await db.query("update public.profiles set max_active_jobs = 10000000 where id = any($1)", [ids]);
+  await db.query(
+    `update public.profiles
+        set max_active_jobs = 10000000, rate_limit_read_per_minute = 1000000, rate_limit_create_per_minute = 1000000
+      where id = any($1)`,
+    [ids],
+  );
   await db.query("select kiln.post_credits(o, 1000000000, 'admin_grant') from unnest($1::uuid[]) o", [ids]);
   return ids;
 }
