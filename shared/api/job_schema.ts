@@ -27,7 +27,10 @@ export const JobSummary = z
     type: z.string().openapi({ example: "txt2img" }),
     params: z.record(z.string(), z.unknown()).openapi({ description: "Validated params, defaults filled in." }),
     status: JobStatus,
-    phase: JobPhase.nullable(),
+    phase: JobPhase.nullable().openapi({
+      description:
+        "While running: claimed → preparing (inputs, graph) → waiting_for_gpu (its prompt is queued in ComfyUI, behind the job the GPU runs now) → executing (ComfyUI started it; started_at) → uploading (outputs).",
+    }),
     progress: z
       .object({ value: z.number(), max: z.number(), node: z.string().optional(), percent: z.number().optional() })
       .passthrough()
@@ -48,7 +51,9 @@ export const JobSummary = z
     deadline: timestamp.nullable(),
     created_at: timestamp,
     claimed_at: timestamp.nullable(),
-    started_at: timestamp.nullable(),
+    started_at: timestamp.nullable().openapi({
+      description: "When ComfyUI started the job's prompt: created_at → started_at is its wait, then its run.",
+    }),
     finished_at: timestamp.nullable(),
     requirements: z.record(z.string(), z.array(z.string())).openapi({
       description:
