@@ -78,7 +78,7 @@ export const Job = JobSummary.extend({
   queue: z.object({
     position: z.number().int().nullable().openapi({
       description:
-        "1 = next of its type to be claimed; null unless queued. Up to a second old (a per-isolate snapshot of the claim order); exact for the first 10,000 of a type, within 100 beyond.",
+        "1 = next to be claimed by the workers able to run it; null unless queued. Counts the jobs of its type ahead in the claim order (priority, fair share between accounts, age) that those workers could take. Up to a second old (a per-isolate snapshot of the claim order); exact for the first 10,000, within 100 beyond.",
       example: 1,
     }),
     workers_online: z.number().int().openapi({ description: "Online workers that run this job's type." }),

@@ -85,9 +85,17 @@ describe("queue snapshot", () => {
     const retrying = await createJob(l.db, owner, { type: "snapshot" });
     await l.db.query("update public.jobs set run_after = now() + interval '1 hour' where id = $1", [retrying.job.id]);
     await createJob(l.db, owner, { type: "other" });
-    type Snapshot = { workers_online: number; keys: [number, number, number, number, string][] };
-    const snapshot = (exact: number, every: number) =>
-      l.call<Snapshot>("kiln.queue_snapshot($1, $2, $3)", ["snapshot", exact, every]);
+    type Key = [number, number, number, number, string];
+    type Snapshot = { workers_online: number; classes: { able: number[]; keys: Key[] }[] };
+    const snapshot = async (exact: number, every: number) => {
+      const taken = await l.call<Snapshot>("kiln.queue_snapshot($1, $2, $3)", ["snapshot", exact, every]);
+      // One online worker, which can run every job: one class.
+      assert.deepEqual(
+        taken.classes.map((c) => c.able),
+        [[0]],
+      );
+      return { ...taken, keys: taken.classes[0].keys };
+    };
 
     const all = await snapshot(10, 100);
     assert.equal(all.workers_online, 1);
@@ -111,6 +119,30 @@ describe("queue snapshot", () => {
       (await snapshot(1, 2)).keys.map(([ahead]) => ahead),
       [0, 2],
     );
+  });
+
+  it("keeps the order per set of workers able to run the jobs, so a position counts what the same workers take", async () => {
+    const owner = await createUser(l.db);
+    const [x, y] = [await createWorker(l.db, ["classes"]), await createWorker(l.db, ["classes"])];
+    await l.db.query("update public.workers set capabilities = $2 where id = $1", [x, { can: { checkpoints: ["x"] } }]);
+    await l.db.query("update public.workers set capabilities = $2 where id = $1", [y, { can: { checkpoints: ["y"] } }]);
+    const needs = async (checkpoint: string) => {
+      const { job } = await createJob(l.db, owner, { type: "classes" });
+      await l.db.query("update public.jobs set requirements = $2 where id = $1", [
+        job.id,
+        { checkpoints: [checkpoint] },
+      ]);
+      return job.id;
+    };
+    const [x1, y1, x2, z1] = [await needs("x"), await needs("y"), await needs("x"), await needs("z")];
+    type Snapshot = {
+      workers_can: unknown[];
+      classes: { able: number[]; keys: [number, number, number, number, string][] }[];
+    };
+    const taken = await l.call<Snapshot>("kiln.queue_snapshot($1, $2, $3)", ["classes", 10, 100]);
+    const xAt = taken.workers_can.findIndex((can) => JSON.stringify(can).includes('"x"'));
+    const classes = Object.fromEntries(taken.classes.map((c) => [JSON.stringify(c.able), c.keys.map((k) => k[4])]));
+    assert.deepEqual(classes, { [`[${xAt}]`]: [x1, x2], [`[${1 - xAt}]`]: [y1], "[]": [z1] });
   });
 });
 describe("notifications", () => {

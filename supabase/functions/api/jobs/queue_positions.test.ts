@@ -171,4 +171,35 @@ describe("queuePositions", () => {
       "the claims agree",
     );
   });
+
+  it("counts the jobs ahead that the workers able to run the job could take", async () => {
+    const type = `pos_${randomUUID().slice(0, 8)}`;
+    const user = await h.user();
+    const [wx, wy] = [await onlineWorker(h.sql, [type]), await onlineWorker(h.sql, [type])];
+    const can = (worker: string, checkpoints: string[]) =>
+      h.sql`update public.workers set capabilities = ${h.sql.json({ can: { checkpoints } })} where id = ${worker}`;
+    await can(wx, ["x"]);
+    await can(wy, ["y"]);
+    const needs = async (checkpoint: string) => {
+      const job = await create(user.id, type);
+      const [{ summary }] = await h.sql<{ summary: JobSummary }[]>`
+        update public.jobs j set requirements = ${h.sql.json({ checkpoints: [checkpoint] })} where j.id = ${job.id}
+        returning kiln.job_summary(j) as summary`;
+      return { ...summary, tag: job.tag };
+    };
+    const [x1, y1, x2] = [await needs("x"), await needs("y"), await needs("x")];
+    const exact = queuePositions(sql, { maxAgeMs: 0 });
+    const at = async (job: Queued) => (await exact.of(job, job.tag)).position;
+    assert.deepEqual([await at(x1), await at(y1), await at(x2)], [1, 1, 2], "y1 goes to the other worker");
+    // A worker that has both: y1 may now be taken by a worker that could run x2.
+    await can(wy, ["x", "y"]);
+    assert.equal(await at(x2), 3);
+    const nowhere = await needs("z");
+    assert.deepEqual(await exact.of(nowhere, nowhere.tag), {
+      position: 4,
+      workers_online: 2,
+      workers_able: 0,
+      missing: { checkpoints: ["z"] },
+    });
+  });
 });

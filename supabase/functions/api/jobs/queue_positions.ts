@@ -7,31 +7,33 @@
  * Concurrent requests for one type share one refresh. `maxAgeMs` 0 takes a snapshot for every request (exact).
  *
  * Positions follow the claim order (kiln.claim_jobs): priority, then the job's queue tag (its account's turn: fair
- * share), then age. The snapshot holds that order whole among the first EXACT_KEYS jobs and one in SAMPLE_EVERY
- * beyond; a job it holds gets the place it had, any other is placed among the keys by its own (exact for a job
- * created since, a lower bound between two sampled keys). A position can grow: another account's new job takes its
- * turn ahead of a deep backlog. A worker may take a job for the checkpoint it has loaded a little early (bounded by
- * `model_affinity_wait_seconds`); positions do not guess at that.
+ * share), then age; and they count only the jobs ahead that the workers able to run the job could take (the
+ * snapshot keeps the order per set of able workers, a class). The snapshot holds each class's order whole among its
+ * first EXACT_KEYS jobs and one in SAMPLE_EVERY beyond: a position is exact as of the snapshot, and a lower bound
+ * (within SAMPLE_EVERY per class) past that. A job created since is placed by its own key. A position can grow:
+ * another account's new job takes its turn ahead of a deep backlog. A worker may take a job for the checkpoint it has
+ * loaded a little early (bounded by `model_affinity_wait_seconds`); positions do not guess at that. While no online
+ * worker can run the job, every job of its type ahead counts.
  */
 import type postgres from "postgres";
 import type { JobSummary } from "../../../../shared/api/job_schema.ts";
 import { missingFrom, type Requirements } from "../../../../shared/comfyui/requirements.ts";
 
-/** How many of the online workers (`can` each) can run a job needing `requirements`, and what none of them has. */
+/** Which of the online workers (`can` each, by number) can run a job needing `requirements`, and what none has. */
 function ableWorkers(
   workersCan: (Requirements | null)[],
   requirements: Requirements,
-): { workers_able: number; missing: Requirements } {
+): { able: number[]; missing: Requirements } {
   const lacks = workersCan.map((can) => (can === null ? {} : missingFrom(can, judged(can, requirements))));
-  const able = lacks.filter((missing) => Object.keys(missing).length === 0).length;
-  if (able > 0 || lacks.length === 0) return { workers_able: able, missing: {} };
+  const able = lacks.flatMap((missing, n) => (Object.keys(missing).length === 0 ? [n] : []));
+  if (able.length > 0 || lacks.length === 0) return { able, missing: {} };
   // Missing everywhere: a name is missing when no worker has it.
   const missing: Requirements = {};
   for (const [kind, names] of Object.entries(requirements)) {
     const nowhere = (names ?? []).filter((name) => lacks.every((l) => l[kind]?.includes(name)));
     if (nowhere.length > 0) missing[kind] = nowhere;
   }
-  return { workers_able: 0, missing: Object.keys(missing).length > 0 ? missing : lacks[0] };
+  return { able, missing: Object.keys(missing).length > 0 ? missing : lacks[0] };
 }
 
 /** What is judged against a worker: node types only where it reported them (kiln.claim_jobs does the same). */
@@ -75,10 +77,13 @@ interface Snapshot {
   workersOnline: number;
   /** What each online worker of the type has (null: not reported, so not judged). */
   workersCan: (Requirements | null)[];
-  /** Claim order: priority descending, then queue tag, then run_after, then id. */
+  /** Per set of able workers (numbers in `workersCan`), its jobs' claim order: priority descending, tag, age, id. */
+  classes: QueueClass[];
+}
+
+interface QueueClass {
+  able: number[];
   keys: QueueKey[];
-  /** Jobs ahead of each job in the snapshot, by id. */
-  ahead: Map<string, number>;
 }
 
 export interface QueuePositions {
@@ -131,7 +136,7 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
           workers_online: number;
           workers_can: (Requirements | null)[];
           cost_ms: number;
-          keys: QueueKey[];
+          classes: QueueClass[];
         };
       }[]
     >`
@@ -141,8 +146,7 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
       costMs: snapshot.cost_ms,
       workersOnline: snapshot.workers_online,
       workersCan: snapshot.workers_can,
-      keys: snapshot.keys,
-      ahead: new Map(snapshot.keys.map((key) => [key[4], key[0]])),
+      classes: snapshot.classes,
     };
     snapshots.set(type, taken);
     return taken;
@@ -173,11 +177,16 @@ export function queuePositions(sql: postgres.Sql, options: { maxAgeMs: number })
   return {
     async of(job, queueTag) {
       const snapshot = await current(job.type);
+      const { able, missing } = ableWorkers(snapshot.workersCan, job.requirements);
       const place = { priority: job.priority, queueTag, runAfterUs: epochMicros(job.run_after), id: job.id };
+      // The jobs ahead that a worker able to run this one could take (every one, while none can).
+      const shared = snapshot.classes.filter((c) => able.length === 0 || c.able.some((n) => able.includes(n)));
+      const ahead = shared.reduce((sum, c) => sum + jobsAhead(c.keys, place), 0);
       return {
-        position: job.status === "queued" ? (snapshot.ahead.get(job.id) ?? jobsAhead(snapshot.keys, place)) + 1 : null,
+        position: job.status === "queued" ? ahead + 1 : null,
         workers_online: snapshot.workersOnline,
-        ...ableWorkers(snapshot.workersCan, job.requirements),
+        workers_able: able.length,
+        missing,
       };
     },
   };
