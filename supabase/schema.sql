@@ -1512,6 +1512,7 @@ CREATE FUNCTION kiln.tg_jobs__queue_tag() RETURNS trigger
 declare
   v_front bigint;
   v_last bigint;
+  v_step bigint := 1000;
 begin
   select j.queue_tag into v_front
     from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag limit 1;
@@ -1520,11 +1521,12 @@ begin
       from public.jobs j
      where j.owner_id = new.owner_id and j.status = 'queued' and j.priority = new.priority
      order by j.queue_tag desc limit 1;
+    select 1000 / p.queue_weight into v_step from public.profiles p where p.id = new.owner_id;
   else
     select j.queue_tag into v_last
       from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag desc limit 1;
   end if;
-  new.queue_tag := greatest(v_last + 1, v_front, 0);
+  new.queue_tag := greatest(v_last + coalesce(v_step, 1000), v_front, 0);
   return new;
 end $$;
 
@@ -1827,9 +1829,11 @@ CREATE TABLE public.profiles (
     rate_limit_read_per_minute integer,
     rate_limit_create_per_minute integer,
     max_running_jobs integer,
+    queue_weight integer DEFAULT 1 NOT NULL,
     CONSTRAINT profiles_credits_check CHECK ((credits >= 0)),
     CONSTRAINT profiles_max_active_jobs_check CHECK ((max_active_jobs >= 0)),
     CONSTRAINT profiles_max_running_jobs_check CHECK ((max_running_jobs >= 0)),
+    CONSTRAINT profiles_queue_weight_check CHECK (((queue_weight >= 1) AND (queue_weight <= 100))),
     CONSTRAINT profiles_rate_limit_create_per_minute_check CHECK (((rate_limit_create_per_minute >= 1) AND (rate_limit_create_per_minute <= 1000000))),
     CONSTRAINT profiles_rate_limit_read_per_minute_check CHECK (((rate_limit_read_per_minute >= 1) AND (rate_limit_read_per_minute <= 1000000)))
 );
@@ -1839,6 +1843,12 @@ CREATE TABLE public.profiles (
 --
 
 COMMENT ON COLUMN public.profiles.max_running_jobs IS 'Null: the max_running_jobs setting applies (0: no cap).';
+
+--
+-- Name: COLUMN profiles.queue_weight; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.profiles.queue_weight IS 'Turns this account takes for each turn of a weight-1 account while both have jobs queued (fair share).';
 
 --
 -- Name: webhook_attempts; Type: TABLE; Schema: public; Owner: -

@@ -24,6 +24,9 @@ export const AccountLimitsBody = strictObject(
     rate_limit_create_per_minute: perMinute("job creation"),
     max_active_jobs: jobCap("Queued and running jobs at once; null: the max_active_jobs setting."),
     max_running_jobs: jobCap("Running jobs at once (0: no cap); null: the max_running_jobs setting."),
+    queue_weight: z.number().int().min(1).max(100).optional().openapi({
+      description: "Fair share: turns this account takes for each turn of a weight-1 account while both wait (1).",
+    }),
   },
   "the limits",
 )
@@ -38,6 +41,7 @@ export const AccountLimits = z
     rate_limit_create_per_minute: z.number().int().nullable(),
     max_active_jobs: z.number().int().nullable(),
     max_running_jobs: z.number().int().nullable(),
+    queue_weight: z.number().int(),
     effective_rate_limit_per_minute: z
       .object({ read: z.number().int(), create: z.number().int() })
       .openapi({ description: "The account's budgets now: its own, else the deployment's defaults." }),

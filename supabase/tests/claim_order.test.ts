@@ -79,6 +79,24 @@ describe("fair share", () => {
     assert.deepEqual(await claimIds(worker, type, 3), [...urgent, ...normal]);
   });
 
+  it("gives an account of weight 2 two turns for each of a weight-1 account's", async () => {
+    const type = newType();
+    const [a, b] = [await createUser(l.db), await createUser(l.db)];
+    const worker = await createWorker(l.db, [type]);
+    await l.db.query("update public.profiles set queue_weight = 2 where id = $1", [b]);
+    const light = await queue(a, type, 3);
+    const heavy = await queue(b, type, 4);
+    assert.deepEqual(await claimIds(worker, type, 7), [
+      light[0],
+      heavy[0],
+      heavy[1],
+      light[1],
+      heavy[2],
+      heavy[3],
+      light[2],
+    ]);
+  });
+
   it("is first come, first served by priority for jobs queued with fair_share off", async () => {
     const type = newType();
     const [a, b] = [await createUser(l.db), await createUser(l.db)];

@@ -104,8 +104,8 @@ describe("queue snapshot", () => {
       [
         [0, 10, 0, urgent.job.id],
         [1, 0, 0, first.job.id],
-        [2, 0, 1, second.job.id],
-        [3, 0, 2, later.job.id],
+        [2, 0, 1000, second.job.id],
+        [3, 0, 2000, later.job.id],
       ],
       "the retrying job is not claimable yet, and another type's job is not in this queue",
     );

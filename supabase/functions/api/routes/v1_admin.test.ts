@@ -151,6 +151,7 @@ describe("admin routes", () => {
           rate_limit_create_per_minute: 5,
           max_active_jobs: 3,
           max_running_jobs: 2,
+          queue_weight: 3,
         },
       }),
       200,
@@ -161,6 +162,7 @@ describe("admin routes", () => {
       rate_limit_create_per_minute: 5,
       max_active_jobs: 3,
       max_running_jobs: 2,
+      queue_weight: 3,
       effective_rate_limit_per_minute: { read: 100, create: 5 },
       keys_clamped: 1,
     });

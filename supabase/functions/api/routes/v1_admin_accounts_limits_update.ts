@@ -1,6 +1,6 @@
 /**
- * PATCH /v1/admin/accounts/{id}/limits: an account's own rate budgets (read, create) and job caps, over the
- * deployment's defaults; audited. Keys whose own limit is above the new budgets are held to them (their records
+ * PATCH /v1/admin/accounts/{id}/limits: an account's own rate budgets (read, create), job caps and fair-share
+ * weight, over the deployment's defaults; audited. Keys whose own limit is above the new budgets are held to them (their records
  * say `rate_limit_clamped`); the answer counts them. Other isolates see the change within
  * KILN_API_KEY_CACHE_SECONDS.
  */
@@ -21,6 +21,7 @@ interface LimitsRow {
   rate_limit_create_per_minute: number | null;
   max_active_jobs: number | null;
   max_running_jobs: number | null;
+  queue_weight: number;
 }
 
 export function registerAdminAccountsLimitsUpdate(app: ApiApp, deps: ApiDeps): void {
@@ -57,7 +58,8 @@ export function registerAdminAccountsLimitsUpdate(app: ApiApp, deps: ApiDeps): v
     const [row] = await deps.sql<LimitsRow[]>`
       with p as (
         update public.profiles set ${deps.sql(changes)}, updated_at = now() where id = ${id}
-        returning id, rate_limit_read_per_minute, rate_limit_create_per_minute, max_active_jobs, max_running_jobs
+        returning id, rate_limit_read_per_minute, rate_limit_create_per_minute, max_active_jobs, max_running_jobs,
+                  queue_weight
       ), a as (${audit})
       select * from p`;
     if (!row) fail("not_found", "No account has this id.");
@@ -74,6 +76,7 @@ export function registerAdminAccountsLimitsUpdate(app: ApiApp, deps: ApiDeps): v
         rate_limit_create_per_minute: row.rate_limit_create_per_minute,
         max_active_jobs: row.max_active_jobs,
         max_running_jobs: row.max_running_jobs,
+        queue_weight: row.queue_weight,
         effective_rate_limit_per_minute: budgets,
         keys_clamped: keys.filter((key) => (key.rate_limit_per_minute ?? 0) > most).length,
       },
