@@ -1526,7 +1526,7 @@ begin
     select j.queue_tag into v_last
       from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag desc limit 1;
   end if;
-  new.queue_tag := greatest(v_last + coalesce(v_step, 1000), v_front, 0);
+  new.queue_tag := greatest(v_last + v_step, v_front, 0);
   return new;
 end $$;
 

@@ -2,6 +2,7 @@
  * How many claim + complete cycles per second workers get through a full queue: kiln.claim_jobs for one job,
  * then kiln.complete_job, each claimer on its own connection with its own worker row.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "../db/database.ts";
 import { closeAll, openClients, runFor } from "./load.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
@@ -21,13 +22,14 @@ const runs = [
 /** The figure the pgbench section compares against: cycles/s with 8 claimers. */
 export const claimCyclesMetric = "claim_cycles_8";
 
-/** One cycle on `client` for `worker`; false when nothing was claimable. */
-export async function cycle(client: Database, worker: string, type = jobType): Promise<boolean> {
+/** One cycle on `client` for `worker`, holding the job `holdMs` (its "GPU" time); false when nothing was claimable. */
+export async function cycle(client: Database, worker: string, type = jobType, holdMs = 0): Promise<boolean> {
   const [job] = await client.query<{ id: string; fencing_token: number }>(
     "select id, fencing_token from kiln.claim_jobs($1, $2, 1)",
     [worker, [type]],
   );
   if (!job) return false;
+  if (holdMs > 0) await sleep(holdMs);
   await client.query("select kiln.complete_job($1, $2, $3, '[]')", [job.id, worker, job.fencing_token]);
   return true;
 }

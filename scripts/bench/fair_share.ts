@@ -5,8 +5,9 @@
  * (the default) and once with `fair_share` off (first come, first served), in the same run.
  */
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setSetting } from "../../supabase/tests/helpers/fixtures.ts";
 import type { Database } from "../db/database.ts";
+import { cycle } from "./claim_cycles.ts";
 import { closeAll, openClients } from "./load.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
 import { createOwners, createWorkers, fillQueue, resetJobs } from "./setup.ts";
@@ -27,13 +28,7 @@ async function runSlots(url: string, workers: string[], until: () => Promise<boo
     await Promise.all(
       clients.map(async (client: Database, i) => {
         while (!done) {
-          const [job] = await client.query<{ id: string; fencing_token: number }>(
-            "select id, fencing_token from kiln.claim_jobs($1, $2, 1)",
-            [workers[i], [jobType]],
-          );
-          if (!job) break;
-          await sleep(gpuMs);
-          await client.query("select kiln.complete_job($1, $2, $3, '[]')", [job.id, workers[i], job.fencing_token]);
+          if (!(await cycle(client, workers[i], jobType, gpuMs))) break;
           ran++;
           if (i === 0 && (await until())) done = true;
         }
@@ -47,7 +42,7 @@ async function runSlots(url: string, workers: string[], until: () => Promise<boo
 
 /** B's waits (ms, created → claimed, in claim order) with fair share on or off, and a round of the slots (ms). */
 async function bWaits(db: Database, url: string, fair: boolean): Promise<{ waits: number[]; roundMs: number }> {
-  await db.query("update kiln.settings set value = $1::text::jsonb where key = 'fair_share'", [String(fair)]);
+  await setSetting(db, "fair_share", fair);
   const [a, b] = await createOwners(db, 2);
   const workers = await createWorkers(db, slots, [jobType]);
   await fillQueue(db, [a], jobType, burst);
@@ -94,7 +89,7 @@ export const fairSection: BenchSection = {
       };
       return [row];
     } finally {
-      await ctx.db.query("update kiln.settings set value = 'true'::jsonb where key = 'fair_share'");
+      await setSetting(ctx.db, "fair_share", true);
     }
   },
 };

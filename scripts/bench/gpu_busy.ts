@@ -8,12 +8,11 @@
  * gap measured on a real ComfyUI server (~450 ms after each prompt, ComfyUI's own); and without claiming ahead.
  */
 import { performance } from "node:perf_hooks";
-import { samplingCost, Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
+import { Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
 import type { ComfyuiSim } from "../comfyui_sim/sim.ts";
-import { closeAll, openClients } from "./load.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./report.ts";
 import { formatMs, percentile } from "./stats.ts";
-import { type Rig, startWorkers, withRig } from "./worker_rig.ts";
+import { queueTxt2img, type Rig, startWorkers, withRig } from "./worker_rig.ts";
 
 const workerCount = 4;
 const backlog = 160;
@@ -49,22 +48,10 @@ function drainBacklog(ctx: BenchContext, gapMs: number, prefetch: boolean): Prom
   return withRig(ctx, workerCount, { stepMs, successGapMs: gapMs }, async (rig: Rig) => {
     await startWorkers(rig, ctx, true, { prefetch });
     const params = Txt2ImgParams.parse({ prompt: "a kiln at dusk", width: 64, height: 64, steps });
-    // Opened after the stack switched the relay on for the database, so its creates reach Realtime.
-    const [producer] = await openClients(ctx.url, 1);
     const from = rig.sims.map((s) => s.runs.length);
-    try {
-      const created = await producer.query<{ id: string }>(
-        `select kiln.create_job(p_owner_id => $1, p_type => 'txt2img', p_params => $2::text::jsonb, p_cost => $3)
-                  -> 'job' ->> 'id' as id
-           from generate_series(1, $4)`,
-        [rig.owner, JSON.stringify(params), samplingCost(params), backlog],
-      );
-      const started = performance.now();
-      await Promise.all(created.map((r) => rig.marks.until(r.id, "reported", 120_000)));
-      console.error(`  ${backlog} jobs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    } finally {
-      await closeAll([producer]);
-    }
+    const { ids, sentAt } = await queueTxt2img(ctx, rig, Array(backlog).fill({ params }));
+    await Promise.all(ids.map((id) => rig.marks.until(id, "reported", 120_000)));
+    console.error(`  ${backlog} jobs in ${((performance.now() - sentAt) / 1000).toFixed(1)} s`);
     return busyOf(rig.sims, from);
   });
 }

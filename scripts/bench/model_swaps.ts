@@ -6,13 +6,11 @@
  * setting), in the same run: loads counted by the simulators, jobs/s from the create to the last report, and the
  * p99 wait (created → claimed) from the jobs.
  */
-import { performance } from "node:perf_hooks";
-import { samplingCost, Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
-import type { Database } from "../db/database.ts";
-import { closeAll, openClients } from "./load.ts";
-import type { BenchRow, BenchSection } from "./report.ts";
+import { Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
+import { setSetting } from "../../supabase/tests/helpers/fixtures.ts";
+import type { BenchContext, BenchRow, BenchSection } from "./report.ts";
 import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
-import { type Rig, startWorkers, withRig } from "./worker_rig.ts";
+import { queueTxt2img, type Rig, startWorkers, withRig } from "./worker_rig.ts";
 
 const workerCount = 4;
 const jobs = 300;
@@ -28,24 +26,22 @@ interface Run {
 }
 
 /** Queues the mixed workload, waits for every job's report; what it cost. */
-async function mixedRun(rig: Rig, db: Database): Promise<Run> {
+async function mixedRun(ctx: BenchContext, rig: Rig): Promise<Run> {
   const loadsBefore = rig.sims.reduce((sum, s) => sum + s.modelLoads, 0);
-  const params = checkpoints.map((checkpoint) =>
-    Txt2ImgParams.parse({ prompt: "a kiln at dusk", width: 64, height: 64, steps, checkpoint }),
+  const kinds = checkpoints.map((checkpoint) => ({
+    params: Txt2ImgParams.parse({ prompt: "a kiln at dusk", width: 64, height: 64, steps, checkpoint }),
+    requirements: { checkpoints: [checkpoint] },
+  }));
+  const { ids, sentAt } = await queueTxt2img(
+    ctx,
+    rig,
+    Array.from({ length: jobs }, (_, i) => kinds[i % kinds.length]),
   );
-  const started = performance.now();
-  const created = await db.query<{ id: string }>(
-    `select kiln.create_job(p_owner_id => $1, p_type => 'txt2img', p_params => ($2::text::jsonb) -> (i % 3),
-                            p_cost => $3, p_requirements => jsonb_build_object('checkpoints',
-                              jsonb_build_array(($4::text[])[i % 3 + 1]))) -> 'job' ->> 'id' as id
-       from generate_series(0, $5 - 1) i`,
-    [rig.owner, JSON.stringify(params), samplingCost(params[0]), checkpoints, jobs],
-  );
-  const ends = await Promise.all(created.map((r) => rig.marks.until(r.id, "reported", 120_000)));
-  const elapsedMs = Math.max(...ends) - started;
-  const waits = await db.query<{ ms: number }>(
+  const ends = await Promise.all(ids.map((id) => rig.marks.until(id, "reported", 120_000)));
+  const elapsedMs = Math.max(...ends) - sentAt;
+  const waits = await ctx.db.query<{ ms: number }>(
     `select extract(epoch from claimed_at - created_at) * 1000 as ms from public.jobs where id = any($1)`,
-    [created.map((r) => r.id)],
+    [ids],
   );
   return {
     loads: rig.sims.reduce((sum, s) => sum + s.modelLoads, 0) - loadsBefore,
@@ -62,23 +58,17 @@ export const modelSection: BenchSection = {
   title: `model loads: ${jobs} jobs over ${checkpoints.length} checkpoints, ${workerCount} workers, ${loadMs} ms a load`,
   run(ctx) {
     return withRig(ctx, workerCount, { stepMs, modelLoadMs: loadMs, checkpoints }, async (rig) => {
-      const setWait = (seconds: number) =>
-        ctx.db.query("update kiln.settings set value = $1::text::jsonb where key = 'model_affinity_wait_seconds'", [
-          String(seconds),
-        ]);
+      const setWait = (seconds: number) => setSetting(ctx.db, "model_affinity_wait_seconds", seconds);
       await startWorkers(rig, ctx, true);
-      // Opened after the stack switched the relay on for the database, so its creates reach Realtime.
-      const [producer] = await openClients(ctx.url, 1);
       let fifo: Run;
       let affinity: Run;
       try {
         await setWait(0);
-        fifo = await mixedRun(rig, producer);
+        fifo = await mixedRun(ctx, rig);
         await setWait(60);
-        affinity = await mixedRun(rig, producer);
+        affinity = await mixedRun(ctx, rig);
       } finally {
         await setWait(60);
-        await closeAll([producer]);
       }
       const shown = (run: Run) =>
         `${run.loads} loads, ${formatRate(run.jobsPerSecond, "jobs/s")}, p99 wait ${formatMs(run.p99WaitMs)}`;

@@ -16,11 +16,10 @@
  */
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { samplingCost, Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
-import { closeAll, openClients } from "./load.ts";
-import type { BenchSection } from "./report.ts";
+import { Txt2ImgParams } from "../../shared/job_types/txt2img.ts";
+import type { BenchContext, BenchSection } from "./report.ts";
 import { formatMs, formatRate, percentile, perSecond } from "./stats.ts";
-import { type Rig, startWorkers, withRig } from "./worker_rig.ts";
+import { queueTxt2img, type Rig, startWorkers, withRig } from "./worker_rig.ts";
 
 const workerCount = 4;
 const throughputJobs = 200;
@@ -62,24 +61,10 @@ async function oneAtATime(rig: Rig, count: number): Promise<{ ids: string[]; wak
 }
 
 /** `throughputJobs` jobs queued by one statement; the time from sending it to the last one reported. */
-async function drain(rig: Rig, url: string): Promise<{ ids: string[]; elapsedMs: number }> {
-  // Opened after the stack switched the relay on for the database, so its create_job reaches Realtime.
-  const [producer] = await openClients(url, 1);
-  const start = performance.now();
-  let created: { id: string }[];
-  try {
-    created = await producer.query<{ id: string }>(
-      `select kiln.create_job(p_owner_id => $1, p_type => 'txt2img', p_params => $2, p_cost => $3) -> 'job' ->> 'id'
-                as id
-         from generate_series(1, $4)`,
-      [rig.owner, params, samplingCost(params), throughputJobs],
-    );
-  } finally {
-    await closeAll([producer]);
-  }
-  const ids = created.map((r) => r.id);
+async function drain(rig: Rig, ctx: BenchContext): Promise<{ ids: string[]; elapsedMs: number }> {
+  const { ids, sentAt } = await queueTxt2img(ctx, rig, Array(throughputJobs).fill({ params }));
   const ends = await Promise.all(ids.map((id) => rig.marks.until(id, "reported", 60_000)));
-  return { ids, elapsedMs: Math.max(...ends) - start };
+  return { ids, elapsedMs: Math.max(...ends) - sentAt };
 }
 
 const p50 = (samples: number[]) => formatMs(percentile(samples, 50));
@@ -93,7 +78,7 @@ export const workerSection: BenchSection = {
       await startWorkers(rig, ctx, true);
       await batch(rig, 2 * workerCount); // warm-up: connections, JIT, each slot's default checkpoint
       const viaRealtime = await oneAtATime(rig, latencyJobs);
-      const drained = await drain(rig, ctx.url);
+      const drained = await drain(rig, ctx);
       const loaded = rig.marks.overheads(drained.ids);
 
       await Promise.all(rig.live.splice(0).map((w) => w.stop()));

@@ -4,8 +4,11 @@
  * `models` run jobs through it. The worker's instrumentation hook (`onJobMark`) records each job's times.
  */
 import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
+import type { Requirements } from "../../shared/comfyui/requirements.ts";
+import { samplingCost } from "../../shared/job_types/txt2img.ts";
 import { newWorkerToken } from "../../supabase/functions/_shared/auth/worker_tokens.ts";
 import { newApiKey } from "../../supabase/functions/api/auth/api_keys.ts";
 import { loadConfig } from "../../worker/config.ts";
@@ -16,6 +19,7 @@ import { newWorker } from "../../worker/worker_process.ts";
 import { type ComfyuiSim, type ComfyuiSimOptions, startComfyuiSim } from "../comfyui_sim/sim.ts";
 import { type Stack, startStack } from "../local/stack.ts";
 import { JobMarks } from "./job_marks.ts";
+import { closeAll, openClients } from "./load.ts";
 import type { BenchContext } from "./report.ts";
 import { createOwners, resetJobs } from "./setup.ts";
 
@@ -107,5 +111,31 @@ export async function startWorkers(
   for (let waited = 0; realtime && subscribed < rig.sims.length; waited += 10) {
     if (waited > 10_000) throw new Error(`only ${subscribed} of ${rig.sims.length} workers joined Realtime`);
     await sleep(10);
+  }
+}
+
+/**
+ * Queues txt2img `jobs` for the rig's owner in one kiln.create_job statement, on a connection opened after the stack
+ * switched the relay on for the database, so the creates reach Realtime; their ids in order, and when it was sent.
+ */
+export async function queueTxt2img(
+  ctx: BenchContext,
+  rig: Rig,
+  jobs: { params: Parameters<typeof samplingCost>[0]; requirements?: Requirements }[],
+): Promise<{ ids: string[]; sentAt: number }> {
+  const [producer] = await openClients(ctx.url, 1);
+  try {
+    const sentAt = performance.now();
+    const created = await producer.query<{ id: string }>(
+      `select kiln.create_job(p_owner_id => $1, p_type => 'txt2img', p_params => j -> 'params',
+                              p_cost => (j ->> 'cost')::bigint, p_requirements => coalesce(j -> 'requirements', '{}'))
+                -> 'job' ->> 'id' as id
+         from jsonb_array_elements($2::text::jsonb) with ordinality as t (j, n)
+        order by t.n`,
+      [rig.owner, JSON.stringify(jobs.map((job) => ({ ...job, cost: samplingCost(job.params) })))],
+    );
+    return { ids: created.map((r) => r.id), sentAt };
+  } finally {
+    await closeAll([producer]);
   }
 }

@@ -10,8 +10,8 @@
 --      than that bound;
 --   5. then age (run_after), then id.
 --
--- Fair share is start-time fair queuing. A job's queue tag is its account's turn: one past the account's last queued
--- job of that priority, but never before the front of the queue (the smallest tag queued at that priority). An
+-- Fair share is start-time fair queuing. A job's queue tag is its account's turn: one step past the account's last
+-- queued job of that priority, but never before the front of the queue (the smallest tag queued at that priority). An
 -- account that queues 2,000 jobs takes turns front, front+1, …, front+1999; one that then queues 10 takes turns from
 -- the front again, so its jobs alternate with the burst instead of waiting behind it. Tags are set once, when the job
 -- is queued, so the order is a plain index scan (a claim costs what a FIFO claim costs, however many accounts wait)
@@ -34,6 +34,13 @@ update kiln.settings
 alter table public.profiles add column max_running_jobs integer check (max_running_jobs >= 0);
 comment on column public.profiles.max_running_jobs is 'Null: the max_running_jobs setting applies (0: no cap).';
 
+-- Weighted shares: an account's `queue_weight` (1 by default) is how many turns it takes for every one of an account
+-- of weight 1 while both have jobs waiting: its jobs' tags step by 1000 / weight instead of 1000. Tags are only
+-- compared, never counted, so the step's size changes no one's place.
+alter table public.profiles add column queue_weight integer not null default 1 check (queue_weight between 1 and 100);
+comment on column public.profiles.queue_weight is
+  'Turns this account takes for each turn of a weight-1 account while both have jobs queued (fair share).';
+
 alter table public.jobs add column queue_tag bigint not null default 0;
 comment on column public.jobs.queue_tag is
   'The job''s turn among queued jobs of its priority (fair share between accounts); claims go by priority, then this.';
@@ -48,6 +55,7 @@ language plpgsql set search_path = '' as $$
 declare
   v_front bigint;
   v_last bigint;
+  v_step bigint := 1000;
 begin
   select j.queue_tag into v_front
     from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag limit 1;
@@ -56,11 +64,12 @@ begin
       from public.jobs j
      where j.owner_id = new.owner_id and j.status = 'queued' and j.priority = new.priority
      order by j.queue_tag desc limit 1;
+    select 1000 / p.queue_weight into v_step from public.profiles p where p.id = new.owner_id;
   else
     select j.queue_tag into v_last
       from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag desc limit 1;
   end if;
-  new.queue_tag := greatest(v_last + 1, v_front, 0);
+  new.queue_tag := greatest(v_last + v_step, v_front, 0);
   return new;
 end $$;
 revoke all on function kiln.tg_jobs__queue_tag() from public;
@@ -270,23 +279,61 @@ begin
 end $$;
 revoke all on function kiln.claim_jobs(uuid, text[], integer, integer, text[]) from public;
 
--- Queue positions in the same order (without step 4, which depends on the worker that claims): a job's place is the
--- count of claimable jobs of its type before it by priority, queue tag, age and id.
+-- Queue positions in the same order, without step 4 (which depends on the worker that claims), counting the jobs ahead
+-- that the same workers could take: in a fleet where workers have different models, a job needing a checkpoint only
+-- some workers have waits behind the jobs those workers can run, not behind every job of its type. The snapshot
+-- numbers the online workers of the type (0, 1, …, in `workers_can`'s order), marks each queued job with the workers
+-- that can run it (`able`), and keeps the claim order per set of workers (a class): the API adds up, over the classes
+-- that share a worker with the job, the jobs before it.
 create or replace function kiln.queue_snapshot(p_type text, p_exact integer, p_every integer) returns jsonb
 language sql stable set search_path = '' as $$
+  with online as (
+    select (row_number() over (order by w.id) - 1)::integer as n, w.capabilities -> 'can' as can
+      from public.workers w
+     where w.revoked_at is null and not w.draining and p_type = any(w.job_types)
+       and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)
+  ),
+  claimable as (
+    select j.id, j.priority, j.queue_tag, j.run_after, j.requirements
+      from public.jobs j
+     where j.status = 'queued' and j.type = p_type and j.run_after <= now()
+  ),
+  -- Judged once per distinct set of requirements (a queue holds few), as claims judge: models always, node types
+  -- where the worker reports them; a worker that reported nothing (null) is not judged. Materialized, or the
+  -- planner judges each job again.
+  kinds as materialized (
+    select k.requirements,
+           (select coalesce(jsonb_agg(o.n order by o.n), '[]'::jsonb)
+              from online o
+             where o.can is null
+                or o.can @> case when o.can ? 'node_types' then k.requirements else k.requirements - 'node_types' end)
+             as able
+      from (select distinct c.requirements from claimable c) k
+  ),
+  -- Each set of able workers once, numbered, so the jobs are sorted and grouped by a number.
+  classes as materialized (
+    select a.able, (row_number() over ())::integer as class from (select distinct k.able from kinds k) a
+  ),
+  ordered as (
+    select c.id, c.priority, c.queue_tag, (extract(epoch from c.run_after) * 1000000)::bigint as run_after_us, s.class,
+           row_number() over (partition by s.class order by c.priority desc, c.queue_tag, c.run_after, c.id) - 1
+             as ahead
+      from claimable c
+      join kinds k on k.requirements = c.requirements
+      join classes s on s.able = k.able
+  )
   select jsonb_build_object(
-    'workers_online', kiln.workers_online(p_type),
-    -- What each online worker of the type has, so the API can tell a job no online worker can run.
-    'workers_can', (select coalesce(jsonb_agg(coalesce(w.capabilities -> 'can', 'null'::jsonb)), '[]'::jsonb)
-                      from public.workers w
-                     where w.revoked_at is null and not w.draining and p_type = any(w.job_types)
-                       and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)),
+    'workers_online', (select count(*) from online),
+    -- What each online worker of the type has, so the API can tell which of them can run a job.
+    'workers_can', (select coalesce(jsonb_agg(coalesce(o.can, 'null'::jsonb) order by o.n), '[]'::jsonb) from online o),
+    -- Per class: the claim order of its jobs, every key of the first p_exact, then one in p_every.
+    'classes', (select coalesce(jsonb_agg(jsonb_build_object('able', s.able, 'keys', g.keys)), '[]'::jsonb)
+                  from (select o.class,
+                               jsonb_agg(jsonb_build_array(o.ahead, o.priority, o.queue_tag, o.run_after_us, o.id)
+                                         order by o.ahead)
+                                 filter (where o.ahead < p_exact or o.ahead % p_every = 0) as keys
+                          from ordered o group by o.class) g
+                  join classes s on s.class = g.class),
     -- What the snapshot cost the server (ms), so the API can space its refreshes by it.
-    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000,
-    'keys', coalesce(jsonb_agg(jsonb_build_array(q.ahead, q.priority, q.queue_tag, q.run_after_us, q.id) order by q.ahead)
-                       filter (where q.ahead < p_exact or q.ahead % p_every = 0), '[]'::jsonb))
-    from (select j.id, j.priority, j.queue_tag, (extract(epoch from j.run_after) * 1000000)::bigint as run_after_us,
-                 row_number() over (order by j.priority desc, j.queue_tag, j.run_after, j.id) - 1 as ahead
-            from public.jobs j
-           where j.status = 'queued' and j.type = p_type and j.run_after <= now()) q
+    'cost_ms', extract(epoch from clock_timestamp() - now()) * 1000)
 $$;
