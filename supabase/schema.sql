@@ -180,7 +180,8 @@ CREATE TABLE public.jobs (
     CONSTRAINT jobs_type_check CHECK ((type ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
     CONSTRAINT jobs_webhook_url_check CHECK ((char_length(webhook_url) <= 2048)),
     CONSTRAINT running_jobs_have_a_lease CHECK (((status = 'running'::public.job_status) = ((lease_expires_at IS NOT NULL) AND (fencing_token IS NOT NULL))))
-);
+)
+WITH (fillfactor='70');
 
 --
 -- Name: COLUMN jobs.requirements; Type: COMMENT; Schema: public; Owner: -
@@ -201,6 +202,7 @@ COMMENT ON COLUMN public.jobs.queue_tag IS 'The job''s turn among queued jobs of
 CREATE FUNCTION kiln.claim_jobs(p_worker_id uuid, p_job_types text[], p_limit integer, p_lease_seconds integer DEFAULT NULL::integer, p_loaded_models text[] DEFAULT NULL::text[]) RETURNS SETOF public.jobs
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_lease interval := make_interval(secs => coalesce(p_lease_seconds, (kiln.setting('lease_seconds'))::integer));
@@ -230,31 +232,32 @@ begin
     if v_caps then
       -- Only accounts with jobs running can be at a cap: as many rows as jobs run now, at most.
       select coalesce(array_agg(r.owner_id), '{}') into v_capped
-        from (select j.owner_id, count(*) as running
-                from public.jobs j where j.status = 'running' group by j.owner_id) r
+        from (select r.owner_id, count(*) as running from kiln.job_running r group by r.owner_id) r
         join public.profiles p on p.id = r.owner_id
        where r.running >= nullif(coalesce(p.max_running_jobs, v_running_cap), 0);
     end if;
 
     -- 4. The loaded model first, among the first claimable jobs in claim order (looked at without locks).
+    -- Locks are taken on the jobs rows, as everything that changes a job takes them (kiln.job_queue's rows are only
+    -- written under them), and the job's status is checked again on the row locked.
     v_ids := '{}';
     if v_prefer then
       select coalesce(array_agg(p.id), '{}') into v_ids
         from (select j.id
                 from public.jobs j
-                join (select f.id, f.priority, f.queue_tag, f.run_after,
+                join (select f.job_id, f.priority, f.queue_tag, f.run_after,
                              f.run_after > now() - v_affinity
                                and not kiln.uses_loaded_model(f.requirements, p_loaded_models) as later
-                        from public.jobs f
-                       where f.status = 'queued' and f.run_after <= now() and f.type = any(p_job_types)
+                        from kiln.job_queue f
+                       where f.run_after <= now() and f.type = any(p_job_types)
                          and (f.deadline is null or f.deadline > now())
                          and (v_can is null or v_can @> case when v_can ? 'node_types' then f.requirements
                                                             else f.requirements - 'node_types' end)
                          and f.owner_id <> all(v_capped)
-                       order by f.priority desc, f.queue_tag, f.run_after, f.id
-                       limit v_want + 32) front on front.id = j.id
+                       order by f.priority desc, f.queue_tag, f.run_after, f.job_id
+                       limit v_want + 32) front on front.job_id = j.id
                where j.status = 'queued'
-               order by front.priority desc, front.later, front.queue_tag, front.run_after, front.id
+               order by front.priority desc, front.later, front.queue_tag, front.run_after, front.job_id
                limit v_want
                  for update of j skip locked) p;
     end if;
@@ -262,16 +265,18 @@ begin
     if cardinality(v_ids) < v_want then
       select v_ids || coalesce(array_agg(p.id), '{}') into v_ids
         from (select j.id
-                from public.jobs j
-               where j.status = 'queued' and j.run_after <= now() and j.type = any(p_job_types)
-                 and (j.deadline is null or j.deadline > now())
+                from kiln.job_queue q
+                join public.jobs j on j.id = q.job_id
+               where q.run_after <= now() and q.type = any(p_job_types)
+                 and (q.deadline is null or q.deadline > now())
                  -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
-                 and (v_can is null or v_can @> case when v_can ? 'node_types' then j.requirements
-                                                    else j.requirements - 'node_types' end)
-                 and j.owner_id <> all(v_capped) and j.id <> all(v_ids)
-               order by j.priority desc, j.queue_tag, j.run_after, j.id
+                 and (v_can is null or v_can @> case when v_can ? 'node_types' then q.requirements
+                                                    else q.requirements - 'node_types' end)
+                 and q.owner_id <> all(v_capped) and q.job_id <> all(v_ids)
+                 and j.status = 'queued'
+               order by q.priority desc, q.queue_tag, q.run_after, q.job_id
                limit v_want - cardinality(v_ids)
-                 for update skip locked) p;
+                 for update of j skip locked) p;
     end if;
     exit when cardinality(v_ids) = 0;
 
@@ -404,8 +409,10 @@ begin
   -- Counting stops at the cap, so the check costs O(cap) however deep the queue is.
   v_cap := coalesce(v_profile.max_active_jobs, (kiln.setting('max_active_jobs'))::integer);
   select count(*) into v_active
-    from (select 1 from public.jobs j
-           where j.owner_id = p_owner_id and j.status in ('queued', 'running') limit v_cap) active;
+    from (select 1 from kiln.job_queue q where q.owner_id = p_owner_id
+          union all
+          select 1 from kiln.job_running r where r.owner_id = p_owner_id
+          limit v_cap) active;
   if v_active >= v_cap then
     raise exception 'you already have % queued or running jobs, the most allowed', v_cap
       using errcode = 'KL002', detail = jsonb_build_object('limit', v_cap)::text;
@@ -597,11 +604,14 @@ declare
   v_job public.jobs;
 begin
   for v_job in
-    select * from public.jobs j
-     where j.status in ('queued', 'running') and j.deadline <= now()
+    select j.* from public.jobs j
+     where j.id in (select q.job_id from kiln.job_queue q where q.deadline <= now()
+                    union all
+                    select r.job_id from kiln.job_running r where r.deadline <= now())
+       and j.status in ('queued', 'running') and j.deadline <= now()
      order by j.deadline
      limit p_limit
-       for update skip locked
+       for update of j skip locked
   loop
     perform kiln.finish_job(v_job.id, 'failed', null, jsonb_build_object(
       'code', 'deadline_exceeded', 'retryable', false, 'attempt', v_job.attempts,
@@ -968,9 +978,9 @@ CREATE FUNCTION kiln.queue_snapshot(p_type text, p_exact integer, p_every intege
        and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer)
   ),
   claimable as (
-    select j.id, j.priority, j.queue_tag, j.run_after, j.requirements
-      from public.jobs j
-     where j.status = 'queued' and j.type = p_type and j.run_after <= now()
+    select q.job_id as id, q.priority, q.queue_tag, q.run_after, q.requirements
+      from kiln.job_queue q
+     where q.type = p_type and q.run_after <= now()
   ),
   -- Judged once per distinct set of requirements (a queue holds few), as claims judge: models always, node types
   -- where the worker reports them; a worker that reported nothing (null) is not judged. Materialized, or the
@@ -1046,11 +1056,12 @@ declare
   v_job public.jobs;
 begin
   for v_job in
-    select * from public.jobs j
+    select j.* from kiln.job_running r
+      join public.jobs j on j.id = r.job_id
      where j.status = 'running' and j.lease_expires_at < now()
      order by j.lease_expires_at
      limit p_limit
-       for update skip locked
+       for update of j skip locked
   loop
     v_job := kiln.retry_or_fail(v_job,
       jsonb_build_object('code', 'lease_expired', 'retryable', true, 'attempt', v_job.attempts,
@@ -1514,20 +1525,62 @@ declare
   v_last bigint;
   v_step bigint := 1000;
 begin
-  select j.queue_tag into v_front
-    from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag limit 1;
+  select q.queue_tag into v_front
+    from kiln.job_queue q where q.priority = new.priority order by q.queue_tag limit 1;
   if (kiln.setting('fair_share'))::boolean then
-    select j.queue_tag into v_last
-      from public.jobs j
-     where j.owner_id = new.owner_id and j.status = 'queued' and j.priority = new.priority
-     order by j.queue_tag desc limit 1;
+    select q.queue_tag into v_last
+      from kiln.job_queue q
+     where q.owner_id = new.owner_id and q.priority = new.priority
+     order by q.queue_tag desc limit 1;
     select 1000 / p.queue_weight into v_step from public.profiles p where p.id = new.owner_id;
   else
-    select j.queue_tag into v_last
-      from public.jobs j where j.status = 'queued' and j.priority = new.priority order by j.queue_tag desc limit 1;
+    select q.queue_tag into v_last
+      from kiln.job_queue q where q.priority = new.priority order by q.queue_tag desc limit 1;
   end if;
   new.queue_tag := greatest(v_last + v_step, v_front, 0);
   return new;
+end $$;
+
+--
+-- Name: tg_jobs__track_state(); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.tg_jobs__track_state() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op <> 'INSERT' then
+    if old.status = 'queued' then
+      delete from kiln.job_queue q where q.job_id = old.id;
+    elsif old.status = 'running' then
+      delete from kiln.job_running r where r.job_id = old.id;
+    end if;
+  end if;
+  if tg_op <> 'DELETE' then
+    if new.status = 'queued' then
+      insert into kiln.job_queue (job_id, owner_id, type, priority, queue_tag, run_after, deadline, requirements)
+      values (new.id, new.owner_id, new.type, new.priority, new.queue_tag, new.run_after, new.deadline,
+              new.requirements);
+    elsif new.status = 'running' then
+      insert into kiln.job_running (job_id, owner_id, worker_id, deadline)
+      values (new.id, new.owner_id, new.worker_id, new.deadline);
+    end if;
+  end if;
+  return null;
+end $$;
+
+--
+-- Name: tg_jobs__truncate_state(); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.tg_jobs__truncate_state() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  truncate kiln.job_queue, kiln.job_running;
+  return null;
 end $$;
 
 --
@@ -1669,6 +1722,45 @@ CREATE TABLE kiln.job_event_types (
     type public.job_event_type NOT NULL,
     webhook boolean NOT NULL
 );
+
+--
+-- Name: job_queue; Type: TABLE; Schema: kiln; Owner: -
+--
+
+CREATE TABLE kiln.job_queue (
+    job_id uuid NOT NULL,
+    owner_id uuid NOT NULL,
+    type text NOT NULL,
+    priority smallint NOT NULL,
+    queue_tag bigint NOT NULL,
+    run_after timestamp with time zone NOT NULL,
+    deadline timestamp with time zone,
+    requirements jsonb NOT NULL
+)
+WITH (autovacuum_analyze_scale_factor='0', autovacuum_analyze_threshold='1000', autovacuum_vacuum_scale_factor='0', autovacuum_vacuum_threshold='1000');
+
+--
+-- Name: TABLE job_queue; Type: COMMENT; Schema: kiln; Owner: -
+--
+
+COMMENT ON TABLE kiln.job_queue IS 'One row per queued job (kept from public.jobs by a trigger): what claims, queue tags and positions read.';
+
+--
+-- Name: job_running; Type: TABLE; Schema: kiln; Owner: -
+--
+
+CREATE TABLE kiln.job_running (
+    job_id uuid NOT NULL,
+    owner_id uuid NOT NULL,
+    worker_id uuid NOT NULL,
+    deadline timestamp with time zone
+);
+
+--
+-- Name: TABLE job_running; Type: COMMENT; Schema: kiln; Owner: -
+--
+
+COMMENT ON TABLE kiln.job_running IS 'One row per running job (kept from public.jobs by a trigger): what lease and deadline sweeps and caps read.';
 
 --
 -- Name: rate_limit_counters; Type: TABLE; Schema: kiln; Owner: -
@@ -1970,6 +2062,20 @@ ALTER TABLE ONLY kiln.job_event_types
     ADD CONSTRAINT job_event_types_pkey PRIMARY KEY (type);
 
 --
+-- Name: job_queue job_queue_pkey; Type: CONSTRAINT; Schema: kiln; Owner: -
+--
+
+ALTER TABLE ONLY kiln.job_queue
+    ADD CONSTRAINT job_queue_pkey PRIMARY KEY (job_id);
+
+--
+-- Name: job_running job_running_pkey; Type: CONSTRAINT; Schema: kiln; Owner: -
+--
+
+ALTER TABLE ONLY kiln.job_running
+    ADD CONSTRAINT job_running_pkey PRIMARY KEY (job_id);
+
+--
 -- Name: rate_limit_counters rate_limit_counters_pkey; Type: CONSTRAINT; Schema: kiln; Owner: -
 --
 
@@ -2082,6 +2188,24 @@ ALTER TABLE ONLY public.workflows
     ADD CONSTRAINT workflows_pkey PRIMARY KEY (id);
 
 --
+-- Name: job_queue_claim_order; Type: INDEX; Schema: kiln; Owner: -
+--
+
+CREATE INDEX job_queue_claim_order ON kiln.job_queue USING btree (priority DESC, queue_tag, run_after, job_id);
+
+--
+-- Name: job_queue_deadlines; Type: INDEX; Schema: kiln; Owner: -
+--
+
+CREATE INDEX job_queue_deadlines ON kiln.job_queue USING btree (deadline) WHERE (deadline IS NOT NULL);
+
+--
+-- Name: job_queue_turns; Type: INDEX; Schema: kiln; Owner: -
+--
+
+CREATE INDEX job_queue_turns ON kiln.job_queue USING btree (owner_id, priority, queue_tag);
+
+--
 -- Name: api_keys_by_owner; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2118,40 +2242,16 @@ CREATE INDEX credit_ledger_by_owner ON public.credit_ledger USING btree (owner_i
 CREATE INDEX job_events_by_time ON public.job_events USING brin (created_at);
 
 --
--- Name: jobs_active; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX jobs_active ON public.jobs USING btree (status, owner_id) WHERE (status = ANY (ARRAY['queued'::public.job_status, 'running'::public.job_status]));
-
---
 -- Name: jobs_by_owner; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX jobs_by_owner ON public.jobs USING btree (owner_id, created_at DESC, id DESC);
 
 --
--- Name: jobs_claim_order; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX jobs_claim_order ON public.jobs USING btree (priority DESC, queue_tag, run_after, id) WHERE (status = 'queued'::public.job_status);
-
---
--- Name: jobs_deadlines; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX jobs_deadlines ON public.jobs USING btree (deadline) WHERE ((status = ANY (ARRAY['queued'::public.job_status, 'running'::public.job_status])) AND (deadline IS NOT NULL));
-
---
 -- Name: jobs_idempotency; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE UNIQUE INDEX jobs_idempotency ON public.jobs USING btree (owner_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
-
---
--- Name: jobs_queued_turns; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX jobs_queued_turns ON public.jobs USING btree (owner_id, priority, queue_tag) WHERE (status = 'queued'::public.job_status);
 
 --
 -- Name: profiles_running_caps; Type: INDEX; Schema: public; Owner: -
@@ -2242,6 +2342,30 @@ CREATE TRIGGER _100_queue_tag BEFORE INSERT ON public.jobs FOR EACH ROW EXECUTE 
 --
 
 CREATE TRIGGER _900_notify AFTER INSERT ON public.webhook_deliveries FOR EACH STATEMENT EXECUTE FUNCTION kiln.tg_webhook_deliveries__notify();
+
+--
+-- Name: jobs _900_track_state_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER _900_track_state_delete AFTER DELETE ON public.jobs FOR EACH ROW EXECUTE FUNCTION kiln.tg_jobs__track_state();
+
+--
+-- Name: jobs _900_track_state_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER _900_track_state_insert AFTER INSERT ON public.jobs FOR EACH ROW EXECUTE FUNCTION kiln.tg_jobs__track_state();
+
+--
+-- Name: jobs _900_track_state_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER _900_track_state_truncate AFTER TRUNCATE ON public.jobs FOR EACH STATEMENT EXECUTE FUNCTION kiln.tg_jobs__truncate_state();
+
+--
+-- Name: jobs _900_track_state_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER _900_track_state_update AFTER UPDATE OF status, owner_id, type, priority, queue_tag, run_after, deadline, requirements, worker_id ON public.jobs FOR EACH ROW WHEN ((((((((((old.status IS DISTINCT FROM new.status) OR (old.owner_id IS DISTINCT FROM new.owner_id)) OR (old.type IS DISTINCT FROM new.type)) OR (old.priority IS DISTINCT FROM new.priority)) OR (old.queue_tag IS DISTINCT FROM new.queue_tag)) OR (old.run_after IS DISTINCT FROM new.run_after)) OR (old.deadline IS DISTINCT FROM new.deadline)) OR (old.requirements IS DISTINCT FROM new.requirements)) OR (old.worker_id IS DISTINCT FROM new.worker_id))) EXECUTE FUNCTION kiln.tg_jobs__track_state();
 
 --
 -- Name: workers workers_never_deleted; Type: TRIGGER; Schema: public; Owner: -
@@ -2372,6 +2496,18 @@ ALTER TABLE kiln.account_webhook_secrets ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE kiln.job_event_types ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: job_queue; Type: ROW SECURITY; Schema: kiln; Owner: -
+--
+
+ALTER TABLE kiln.job_queue ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: job_running; Type: ROW SECURITY; Schema: kiln; Owner: -
+--
+
+ALTER TABLE kiln.job_running ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: rate_limit_counters; Type: ROW SECURITY; Schema: kiln; Owner: -
@@ -2880,6 +3016,18 @@ REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__forbid_change() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION kiln.tg_jobs__queue_tag() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_jobs__track_state(); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.tg_jobs__track_state() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_jobs__truncate_state(); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.tg_jobs__truncate_state() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_webhook_deliveries__notify(); Type: ACL; Schema: kiln; Owner: -

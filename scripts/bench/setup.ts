@@ -53,11 +53,11 @@ export async function fillQueue(db: Queryable, owners: string[], type: string, c
       [owners, type, benchParams, Math.min(chunk, perOwner - done)],
     );
   }
-  await db.exec("analyze public.jobs");
+  await db.exec("analyze public.jobs, kiln.job_queue, public.profiles");
 }
 
 /** Empties the job tables (and what hangs off them), so each section starts from the same state. */
 export async function resetJobs(db: Queryable): Promise<void> {
   await db.exec("truncate public.jobs, realtime.messages cascade");
-  await db.exec("vacuum analyze public.jobs, public.profiles");
+  await db.exec("vacuum analyze public.jobs, kiln.job_queue, public.profiles");
 }

@@ -61,8 +61,8 @@ export function workerColumns(sql: postgres.Sql, table = "w"): postgres.PendingQ
     ${t}.draining, ${t}.created_at, ${t}.registered_at, ${t}.last_seen_at, ${t}.revoked_at,
     coalesce(${t}.revoked_at is null and ${t}.last_seen_at >
       now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer), false) as online,
-    array(select j.id from public.jobs j where j.worker_id = ${t}.id and j.status = 'running' order by j.claimed_at)
-      as current_jobs`;
+    array(select j.id from kiln.job_running r join public.jobs j on j.id = r.job_id
+           where r.worker_id = ${t}.id order by j.claimed_at) as current_jobs`;
 }
 
 /** A worker row as the API shows it. */

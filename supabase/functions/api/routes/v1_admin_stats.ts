@@ -62,17 +62,19 @@ export function registerAdminStats(app: ApiApp, deps: ApiDeps): void {
                     within group (order by extract(epoch from finished_at - claimed_at) * 1000)
              from public.jobs
             where finished_at >= ${since} and status = 'succeeded' and claimed_at is not null) as run,
-          (select count(*)::int from public.jobs where status = 'queued') as queued,
-          (select count(*)::int from public.jobs where status = 'queued' and run_after <= now()) as claimable,
-          (select count(*)::int from public.jobs where status = 'running') as running,
+          (select count(*)::int from kiln.job_queue) as queued,
+          (select count(*)::int from kiln.job_queue where run_after <= now()) as claimable,
+          (select count(*)::int from kiln.job_running) as running,
           (select count(*)::int from public.workers w where w.revoked_at is null and not w.draining
              and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer))
             as workers_online,
           (select count(*)::int from public.workers where revoked_at is null) as workers_total`,
       sql<{ type: string; queued: number; running: number }[]>`
-        select type, count(*) filter (where status = 'queued')::int as queued,
-               count(*) filter (where status = 'running')::int as running
-          from public.jobs where status in ('queued', 'running') group by type order by type`,
+        select j.type, count(*) filter (where j.status = 'queued')::int as queued,
+               count(*) filter (where j.status = 'running')::int as running
+          from (select job_id from kiln.job_queue union all select job_id from kiln.job_running) a
+          join public.jobs j on j.id = a.job_id
+         group by j.type order by j.type`,
     ]);
     const byStatus = zeroes();
     const byType = new Map<string, Record<JobStatus, number>>();

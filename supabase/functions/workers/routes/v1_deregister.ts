@@ -30,7 +30,7 @@ export function registerDeregister(app: WorkersApp, deps: WorkersDeps): void {
         update public.workers set draining = true where id = ${worker.id} and revoked_at is null returning id
       ), a as (${audit})
       select w.id,
-             (select count(*)::integer from public.jobs j where j.worker_id = w.id and j.status = 'running') as running_jobs
+             (select count(*)::integer from kiln.job_running r where r.worker_id = w.id) as running_jobs
         from w`;
     if (!row) failRevoked();
     const deregistered: Deregistered = { worker_id: row.id, running_jobs: row.running_jobs };
