@@ -217,6 +217,7 @@ declare
   v_want integer;
   v_ids uuid[];
   v_claimed integer := 0;
+  v_got integer;
   v_job public.jobs;
 begin
   perform set_config('synchronous_commit', 'off', true);
@@ -261,40 +262,45 @@ begin
                limit v_want
                  for update of j skip locked) p;
     end if;
-    -- 1-3, 5: the rest in claim order, past whatever other claimers hold.
-    if cardinality(v_ids) < v_want then
-      select v_ids || coalesce(array_agg(p.id), '{}') into v_ids
-        from (select j.id
-                from kiln.job_queue q
-                join public.jobs j on j.id = q.job_id
-               where q.run_after <= now() and q.type = any(p_job_types)
-                 and (q.deadline is null or q.deadline > now())
-                 -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
-                 and (v_can is null or v_can @> case when v_can ? 'node_types' then q.requirements
-                                                    else q.requirements - 'node_types' end)
-                 and q.owner_id <> all(v_capped) and q.job_id <> all(v_ids)
-                 and j.status = 'queued'
-               order by q.priority desc, q.queue_tag, q.run_after, q.job_id
-               limit v_want - cardinality(v_ids)
-                 for update of j skip locked) p;
-    end if;
-    exit when cardinality(v_ids) = 0;
-
+    -- 1-3, 5: the rest in claim order, past whatever other claimers hold, and the claim itself: one statement.
+    v_got := 0;
     for v_job in
-      with claimed as (
+      with picked as (
+        select j.id, cardinality(v_ids) + row_number() over () as n
+          from (select j.id
+                  from kiln.job_queue q
+                  join public.jobs j on j.id = q.job_id
+                 where cardinality(v_ids) < v_want
+                   and q.run_after <= now() and q.type = any(p_job_types)
+                   and (q.deadline is null or q.deadline > now())
+                   -- Only jobs whose models (and node types, where the worker reports them) its ComfyUI has.
+                   and (v_can is null or v_can @> case when v_can ? 'node_types' then q.requirements
+                                                      else q.requirements - 'node_types' end)
+                   and q.owner_id <> all(v_capped) and q.job_id <> all(v_ids)
+                   and j.status = 'queued'
+                 order by q.priority desc, q.queue_tag, q.run_after, q.job_id
+                 limit v_want - cardinality(v_ids)
+                   for update of j skip locked) j
+        union all
+        select u.id, u.n from unnest(v_ids) with ordinality as u(id, n)
+      ),
+      claimed as (
         update public.jobs j
            set status = 'running', phase = 'claimed', progress = null, worker_id = p_worker_id,
                fencing_token = nextval('kiln.fencing_tokens'), attempts = j.attempts + 1,
                lease_expires_at = now() + v_lease, claimed_at = now(), started_at = null
-         where j.id = any(v_ids)
-        returning j.*
+          from picked p
+         where j.id = p.id
+        returning j as job, p.n
       )
-      select * from claimed c order by array_position(v_ids, c.id)
+      select (c.job).* from claimed c order by c.n
     loop
       perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
-      v_claimed := v_claimed + 1;
+      v_got := v_got + 1;
       return next v_job;
     end loop;
+    v_claimed := v_claimed + v_got;
+    exit when v_got = 0;
     exit when v_claimed >= p_limit or not v_caps;
   end loop;
 end $$;
@@ -548,8 +554,6 @@ CREATE FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_payload jsonb := jsonb_build_object('id', p_event_id, 'type', p_type, 'created_at', now(), 'data', p_summary);
 begin
   if not exists (select 1 from kiln.job_event_types t where t.type = p_type::public.job_event_type and t.webhook) then
     return;
@@ -561,7 +565,8 @@ begin
   end if;
   insert into public.webhook_deliveries as d
     (owner_id, endpoint_id, url, job_id, event_id, event_type, payload, next_attempt_at)
-  select p_job.owner_id, t.endpoint_id, t.url, p_job.id, p_event_id, p_type, v_payload,
+  select p_job.owner_id, t.endpoint_id, t.url, p_job.id, p_event_id, p_type,
+         jsonb_build_object('id', p_event_id, 'type', p_type, 'created_at', now(), 'data', p_summary),
          case when p_type = 'job.progress' then kiln.next_progress_at(p_job.id, t.endpoint_id) else now() end
     from (
       select e.id as endpoint_id, e.url
