@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Database } from "../db/database.ts";
 import { closeAll, openClients, runFor } from "./load.ts";
 import type { BenchRow, BenchSection } from "./report.ts";
-import { createOwners, createWorkers, fillQueue, resetJobs } from "./setup.ts";
+import { createOwners, createWorkers, fillQueue, resetJobs, settleJobs } from "./setup.ts";
 import { formatRate, perSecond } from "./stats.ts";
 
 const jobType = "bench_cycle";
@@ -46,7 +46,7 @@ export const claimSection: BenchSection = {
       await fillQueue(ctx.db, owners, jobType, queued);
       for (const { claimers, durationMs } of runs) {
         // Each run starts from a vacuumed table, not from the dead rows the previous run left.
-        await ctx.db.exec("vacuum analyze public.jobs, kiln.job_queue");
+        await settleJobs(ctx.db);
         const clients = await openClients(ctx.url, claimers);
         try {
           const { count, elapsedMs } = await runFor(clients, durationMs, (client, i) => cycle(client, workers[i]));

@@ -73,7 +73,6 @@ async function cyclesWithoutNode(ctx: BenchContext): Promise<number> {
   const type = "bench_pgbench_cycle";
   const workers = await createWorkers(ctx.db, clients, [type]);
   await fillQueue(ctx.db, await createOwners(ctx.db, 200), type, 16000);
-  await ctx.db.exec("vacuum analyze public.jobs, kiln.job_queue");
   // Client n is worker n; one transaction of the script is one cycle. pgbench pastes \gset values as they are,
   // so the ids come back already quoted.
   const script = [

@@ -134,7 +134,6 @@ async function kiln(ctx: BenchContext): Promise<Measured> {
   const owners = await createOwners(ctx.db, JOBS / 50);
   const workers = await createWorkers(ctx.db, CLAIMERS, [jobType]);
   await fillQueue(ctx.db, owners, jobType, JOBS);
-  await ctx.db.exec("vacuum analyze public.jobs, kiln.job_queue");
   const [{ name }] = await ctx.db.query<{ name: string }>("select current_database() as name");
   const clients = await openClients(ctx.url, CLAIMERS);
   try {

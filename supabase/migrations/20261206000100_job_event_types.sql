@@ -1,7 +1,7 @@
 -- One source for the events a job emits. kiln.job_event_types lists them; every job_events row names one; and
 -- whether webhooks carry an event is a column there, where two functions used to repeat the list.
 -- shared/job_states.ts mirrors the table (JOB_EVENTS), and schema.test.ts checks that the two agree.
--- kiln.enqueue_webhooks is redefined in 20261206001100_queue_tables.
+-- kiln.enqueue_webhooks is redefined in 20261206001300_webhook_payload_when_delivered.
 
 create table kiln.job_event_types (
   type text primary key,

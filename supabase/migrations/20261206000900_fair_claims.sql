@@ -1,5 +1,6 @@
--- Redefined in 20261206001100_queue_tables (claims and positions read kiln.job_queue): kiln.tg_jobs__queue_tag,
--- kiln.create_job, kiln.claim_jobs, kiln.queue_snapshot. supabase/schema.sql holds the current definitions.
+-- Redefined in 20261206001100_queue_tables (kiln.tg_jobs__queue_tag, kiln.create_job, kiln.queue_snapshot) and
+-- 20261206001200_claims_from_the_queue_table (kiln.claim_jobs): they read kiln.job_queue. supabase/schema.sql holds
+-- the current definitions.
 -- The order of claims, made explicit. A worker is handed, among the queued jobs:
 --   1. only what it can run (a hard filter: its job types, run_after reached, deadline not passed, and the models and
 --      node types its ComfyUI has);
