@@ -11,6 +11,7 @@
  *   POST /v1/heartbeat                 HeartbeatRequest  → HeartbeatResponse
  *   POST /v1/jobs/{id}/uploads         UploadsRequest    → UploadsResponse
  *   POST /v1/jobs/{id}/complete        CompleteRequest   → ReportResponse
+ *   POST /v1/jobs/complete             CompleteManyRequest → CompleteManyResponse (several jobs, one call)
  *   POST /v1/jobs/{id}/fail            FailRequest       → ReportResponse
  *   POST /v1/jobs/{id}/canceled        CanceledRequest   → ReportResponse
  * Errors use the API's envelope `{error: {code, message, details?, request_id}}`; a report with a stale
@@ -192,6 +193,16 @@ export type OutputFile = z.infer<typeof OutputFile>;
 export const CompleteRequest = z.strictObject({ fencing_token: FencingToken, outputs: z.array(OutputFile).max(256) });
 export type CompleteRequest = z.infer<typeof CompleteRequest>;
 
+/** Completions of several jobs in one call (the reports that piled up while another call was out), each job once. */
+export const CompleteManyRequest = z.strictObject({
+  jobs: z
+    .array(z.strictObject({ id: z.uuid(), ...CompleteRequest.shape }))
+    .min(1)
+    .max(64)
+    .refine((jobs) => new Set(jobs.map((j) => j.id)).size === jobs.length, "each job may be reported once a call"),
+});
+export type CompleteManyRequest = z.infer<typeof CompleteManyRequest>;
+
 /** Why an attempt failed. `retryable` decides between another attempt (with backoff) and a final failure. */
 export const JobError = z.strictObject({
   code: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
@@ -215,3 +226,20 @@ export const ReportResponse = z.object({
   job: z.object({ id: z.uuid(), status: z.string(), attempts: z.int() }).passthrough(),
 });
 export type ReportResponse = z.infer<typeof ReportResponse>;
+
+/**
+ * Per job, in the order sent: completed (the job as it stands now), or refused with what the one-job call would have
+ * answered (`not_found`, `lease_lost`: drop the job; `validation_failed`: its outputs, with details per field).
+ */
+export const CompleteResult = z.discriminatedUnion("completed", [
+  z.object({ id: z.uuid(), completed: z.literal(true), job: ReportResponse.shape.job }),
+  z.object({
+    id: z.uuid(),
+    completed: z.literal(false),
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+]);
+export const CompleteManyResponse = z.object({ jobs: z.array(CompleteResult) });
+export type CompleteManyResponse = z.infer<typeof CompleteManyResponse>;

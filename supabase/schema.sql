@@ -374,6 +374,32 @@ begin
 end $$;
 
 --
+-- Name: complete_jobs(uuid, jsonb); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.complete_jobs(p_worker_id uuid, p_reports jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_report jsonb;
+  v_results jsonb := '[]';
+begin
+  for v_report in select e.value from jsonb_array_elements(p_reports) with ordinality as e(value, n) order by e.n loop
+    begin
+      v_results := v_results || jsonb_build_array(jsonb_build_object(
+        'id', v_report ->> 'id', 'held', true,
+        'job', kiln.complete_job((v_report ->> 'id')::uuid, p_worker_id, (v_report ->> 'fencing_token')::bigint,
+                                 v_report -> 'outputs')));
+    exception when sqlstate 'KL005' or sqlstate 'KL006' then
+      v_results := v_results || jsonb_build_array(
+        jsonb_build_object('id', v_report ->> 'id', 'held', false, 'sqlstate', sqlstate, 'message', sqlerrm));
+    end;
+  end loop;
+  return v_results;
+end $$;
+
+--
 -- Name: create_job(uuid, text, jsonb, bigint, uuid, uuid, integer, integer, integer, text, text, text, text[], jsonb, boolean, jsonb); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
@@ -1518,6 +1544,19 @@ begin
 end $$;
 
 --
+-- Name: tg_jobs__delete_events(); Type: FUNCTION; Schema: kiln; Owner: -
+--
+
+CREATE FUNCTION kiln.tg_jobs__delete_events() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  delete from public.job_events e using deleted_jobs d where e.job_id = d.id;
+  return null;
+end $$;
+
+--
 -- Name: tg_jobs__queue_tag(); Type: FUNCTION; Schema: kiln; Owner: -
 --
 
@@ -1584,7 +1623,7 @@ CREATE FUNCTION kiln.tg_jobs__truncate_state() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  truncate kiln.job_queue, kiln.job_running;
+  truncate kiln.job_queue, kiln.job_running, public.job_events;
   return null;
 end $$;
 
@@ -1694,6 +1733,43 @@ begin
            where w.revoked_at is null and not w.draining and p_job_type = any(w.job_types)
              and w.last_seen_at > now() - make_interval(secs => (kiln.setting('worker_online_seconds'))::integer));
 end $$;
+
+--
+-- Name: job_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_events (
+    seq bigint NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    job_id uuid NOT NULL,
+    owner_id uuid NOT NULL,
+    type public.job_event_type NOT NULL,
+    status public.job_status NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: job_events(public.jobs); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.job_events(p_job public.jobs) RETURNS SETOF public.job_events
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select e.* from public.job_events e where e.job_id = p_job.id order by e.seq
+$$;
+
+--
+-- Name: jobs(public.job_events); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.jobs(p_event public.job_events) RETURNS SETOF public.jobs
+    LANGUAGE sql STABLE ROWS 1
+    SET search_path TO ''
+    AS $$
+  select j.* from public.jobs j where j.id = p_event.job_id
+$$;
 
 --
 -- Name: account_webhook_secrets; Type: TABLE; Schema: kiln; Owner: -
@@ -1881,21 +1957,6 @@ ALTER TABLE public.credit_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
---
--- Name: job_events; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.job_events (
-    seq bigint NOT NULL,
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    job_id uuid NOT NULL,
-    owner_id uuid NOT NULL,
-    type public.job_event_type NOT NULL,
-    status public.job_status NOT NULL,
-    data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -2343,6 +2404,12 @@ CREATE TRIGGER _100_forbid_change BEFORE DELETE OR UPDATE ON public.credit_ledge
 CREATE TRIGGER _100_queue_tag BEFORE INSERT ON public.jobs FOR EACH ROW EXECUTE FUNCTION kiln.tg_jobs__queue_tag();
 
 --
+-- Name: jobs _900_delete_events; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER _900_delete_events AFTER DELETE ON public.jobs REFERENCING OLD TABLE AS deleted_jobs FOR EACH STATEMENT EXECUTE FUNCTION kiln.tg_jobs__delete_events();
+
+--
 -- Name: webhook_deliveries _900_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2398,13 +2465,6 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.credit_ledger
     ADD CONSTRAINT credit_ledger_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.profiles(id) ON DELETE CASCADE;
-
---
--- Name: job_events job_events_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.job_events
-    ADD CONSTRAINT job_events_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.jobs(id) ON DELETE CASCADE;
 
 --
 -- Name: jobs jobs_api_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -2691,6 +2751,12 @@ REVOKE ALL ON FUNCTION kiln.claim_webhook_deliveries(p_limit integer, p_lease_se
 --
 
 REVOKE ALL ON FUNCTION kiln.complete_job(p_job_id uuid, p_worker_id uuid, p_fencing_token bigint, p_outputs jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION complete_jobs(p_worker_id uuid, p_reports jsonb); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.complete_jobs(p_worker_id uuid, p_reports jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION create_job(p_owner_id uuid, p_type text, p_params jsonb, p_cost bigint, p_api_key_id uuid, p_workflow_id uuid, p_priority integer, p_max_attempts integer, p_deadline_seconds integer, p_idempotency_key text, p_request_hash text, p_webhook_url text, p_webhook_events text[], p_metadata jsonb, p_notify boolean, p_requirements jsonb); Type: ACL; Schema: kiln; Owner: -
@@ -3017,6 +3083,12 @@ REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__apply() FROM PUBLIC;
 REVOKE ALL ON FUNCTION kiln.tg_credit_ledger__forbid_change() FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_jobs__delete_events(); Type: ACL; Schema: kiln; Owner: -
+--
+
+REVOKE ALL ON FUNCTION kiln.tg_jobs__delete_events() FROM PUBLIC;
+
+--
 -- Name: FUNCTION tg_jobs__queue_tag(); Type: ACL; Schema: kiln; Owner: -
 --
 
@@ -3063,6 +3135,28 @@ REVOKE ALL ON FUNCTION kiln.webhook_retry_at(p_attempts integer, p_now timestamp
 --
 
 REVOKE ALL ON FUNCTION kiln.workers_online(p_job_type text) FROM PUBLIC;
+
+--
+-- Name: TABLE job_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.job_events TO authenticated;
+
+--
+-- Name: FUNCTION job_events(p_job public.jobs); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.job_events(p_job public.jobs) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.job_events(p_job public.jobs) TO authenticated;
+GRANT ALL ON FUNCTION public.job_events(p_job public.jobs) TO service_role;
+
+--
+-- Name: FUNCTION jobs(p_event public.job_events); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.jobs(p_event public.job_events) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.jobs(p_event public.job_events) TO authenticated;
+GRANT ALL ON FUNCTION public.jobs(p_event public.job_events) TO service_role;
 
 --
 -- Name: COLUMN api_keys.id; Type: ACL; Schema: public; Owner: -
@@ -3129,12 +3223,6 @@ GRANT SELECT(created_at) ON TABLE public.api_keys TO authenticated;
 --
 
 GRANT SELECT ON TABLE public.credit_ledger TO authenticated;
-
---
--- Name: TABLE job_events; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.job_events TO authenticated;
 
 --
 -- Name: TABLE profiles; Type: ACL; Schema: public; Owner: -

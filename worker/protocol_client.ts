@@ -10,6 +10,8 @@ import {
   type ClaimedJob,
   type ClaimRequest,
   ClaimResponse,
+  type CompleteManyRequest,
+  CompleteManyResponse,
   type CompleteRequest,
   Deregistered,
   type FailRequest,
@@ -98,6 +100,11 @@ export class ProtocolClient {
 
   complete(jobId: string, body: CompleteRequest): Promise<ReportResponse> {
     return this.call(`/jobs/${jobId}/complete`, body, ReportResponse);
+  }
+
+  /** Completions of several jobs in one call; each is answered apart (worker/batched_completes.ts sends them). */
+  completeMany(body: CompleteManyRequest): Promise<CompleteManyResponse> {
+    return this.call("/jobs/complete", body, CompleteManyResponse);
   }
 
   fail(jobId: string, body: FailRequest): Promise<ReportResponse> {

@@ -10,6 +10,7 @@
 import { buildGraph } from "../shared/comfyui/build_graph.ts";
 import type { JobPhase } from "../shared/job_states.ts";
 import type { ClaimedJob, Progress } from "../shared/worker_protocol.ts";
+import type { BatchedCompletes } from "./batched_completes.ts";
 import type { ComfyConnection, PromptEvent } from "./comfy_connection.ts";
 import { PromptRun } from "./comfy_prompt.ts";
 import { GraphProgress } from "./graph_progress.ts";
@@ -45,6 +46,8 @@ export type OnJobMark = (jobId: string, mark: JobMark, atMs: number) => void;
 
 export interface JobRunDeps {
   protocol: ProtocolClient;
+  /** Where completions go: they ride together with the worker's other slots' (BatchedCompletes). */
+  completes: BatchedCompletes;
   comfy: ComfyConnection;
   /** Downloads input images under the URL policy. */
   inputs: InputFetcher;
@@ -222,7 +225,7 @@ export class JobRun {
       const outputs = await storeOutputs(deps.comfy, deps.protocol, job, files, signal, onPut);
       signal.throwIfAborted();
       this.active = false;
-      await this.report(() => deps.protocol.complete(job.id, { fencing_token: job.fencing_token, outputs }));
+      await this.report(() => deps.completes.complete(job.id, { fencing_token: job.fencing_token, outputs }));
       this.mark("reported");
       deps.log.job(job.id, "succeeded", { outputs: outputs.length, ms: (deps.now ?? Date.now)() - started });
       return "succeeded";

@@ -7,6 +7,7 @@
  * dead without a word (for tests of what a crash leaves behind).
  */
 import type { ClaimedJob, Register, Registered } from "../shared/worker_protocol.ts";
+import { BatchedCompletes } from "./batched_completes.ts";
 import { CancellableWait } from "./cancellable_wait.ts";
 import { defaultCheckpointOf } from "./comfy_capabilities.ts";
 import type { ComfyConnection } from "./comfy_connection.ts";
@@ -75,6 +76,7 @@ export class Worker {
   private readonly wait = new CancellableWait();
   private readonly now: () => number;
   private heartbeats: Heartbeats | undefined;
+  private readonly completes: BatchedCompletes;
   private claimAbort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -92,6 +94,7 @@ export class Worker {
     this.options = options;
     this.now = deps.clock?.now ?? Date.now;
     this.slots = deps.comfy.map((conn) => ({ conn }));
+    this.completes = new BatchedCompletes(deps.protocol);
   }
 
   /** Held jobs' ids: running, and claimed ahead. */
@@ -273,6 +276,7 @@ export class Worker {
     });
     const run = new JobRun(job, {
       protocol: this.deps.protocol,
+      completes: this.completes,
       comfy: slot.conn,
       inputs: this.deps.inputs,
       inputFiles: this.deps.inputFiles,

@@ -15,26 +15,30 @@ export async function closeAll(clients: readonly Database[]): Promise<void> {
 }
 
 export interface LoadResult {
-  /** Bodies that returned true (did a unit of work). */
+  /** Units of work done: 1 for each body that returned true, n for each that returned a count n. */
   count: number;
   elapsedMs: number;
 }
 
 /**
- * Runs `body` in a loop on every client at once until `durationMs` has passed or the body returns false
- * (nothing left to do); returns how many units were done and over how long.
+ * Runs `body` in a loop on every client at once until `durationMs` has passed or the body returns false or 0
+ * (nothing left to do); returns how many units were done (true: one, a number: that many) and over how long.
  */
 export async function runFor(
   clients: readonly Database[],
   durationMs: number,
-  body: (client: Database, index: number) => Promise<boolean>,
+  body: (client: Database, index: number) => Promise<boolean | number>,
 ): Promise<LoadResult> {
   const start = performance.now();
   const deadline = start + durationMs;
   let count = 0;
   await Promise.all(
     clients.map(async (client, index) => {
-      while (performance.now() < deadline && (await body(client, index))) count++;
+      while (performance.now() < deadline) {
+        const done = await body(client, index);
+        if (!done) return;
+        count += done === true ? 1 : done;
+      }
     }),
   );
   return { count, elapsedMs: performance.now() - start };

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { dropDatabase, recreateDatabase } from "./bench_database.ts";
-import { claimCyclesMetric } from "./claim_cycles.ts";
+import { batchedCyclesMetric, claimCyclesMetric } from "./claim_cycles.ts";
 import type { BenchContext, BenchRow, BenchSection } from "./report.ts";
 import { createOwners, createWorkers, fillQueue, resetJobs } from "./setup.ts";
 import { formatRate } from "./stats.ts";
@@ -110,6 +110,14 @@ export const pgbenchSection: BenchSection = {
       result: cycles === undefined ? "not measured: run the claim section too" : `${(cycles / tps).toFixed(2)}×`,
       target,
     });
+    const batched = ctx.metrics.get(batchedCyclesMetric);
+    if (batched !== undefined) {
+      rows.push({
+        benchmark: "claim + complete cycles/s, 8 claimers, 8 jobs a call (batched reports) ÷ pgbench tps",
+        result: `${(batched / tps).toFixed(2)}×`,
+        target: "—",
+      });
+    }
     const withoutNode = await cyclesWithoutNode(ctx);
     rows.push(
       {

@@ -1,3 +1,4 @@
+-- job_events' foreign key to jobs is replaced by triggers in 20261206001400_job_events_follow_jobs_by_trigger.
 -- Jobs and their event log. A job changes only through the kiln.* lifecycle functions; each change is one
 -- transaction that also appends to job_events, fills the webhook outbox and broadcasts on Realtime.
 

@@ -1,3 +1,4 @@
+-- Redefined in 20261206001400_job_events_follow_jobs_by_trigger (kiln.tg_jobs__truncate_state: it empties job_events too).
 -- Jobs rows updated in place. A claim and a completion each updated the whole jobs row, and since `status` was in
 -- the key or predicate of four indexes (claim order, turns, active jobs, deadlines), every update was a new row
 -- version elsewhere with a new entry in every index of the table: 7 index entries a cycle. Now the indexes that

@@ -24,6 +24,41 @@ describe("complete and fail", () => {
     await refused(l.call("kiln.fail_job($1, $2, $3, '{}')", [c.id, worker, c.fencing_token]), "lease_lost");
   });
 
+  it("completes several jobs in one call, answering a job no longer held apart", async () => {
+    const owner = await createUser(l.db);
+    const worker = await createWorker(l.db, ["many"]);
+    for (let i = 0; i < 3; i++) await createJob(l.db, owner, { type: "many", cost: 10 });
+    const [a, b, c] = await claim(l.db, worker, 3, ["many"]);
+    const unknown = "00000000-0000-4000-8000-000000000077";
+    const outputs = [{ path: `${owner}/${a.id}/out_00001.png`, content_type: "image/png", size: 12 }];
+    const answers = await l.call<{ id: string; held: boolean; sqlstate?: string; job?: { status: string } }[]>(
+      "kiln.complete_jobs($1, $2)",
+      [
+        worker,
+        [
+          { id: a.id, fencing_token: a.fencing_token, outputs },
+          { id: b.id, fencing_token: String(Number(b.fencing_token) + 1000), outputs: [] },
+          { id: unknown, fencing_token: "1", outputs: [] },
+          { id: c.id, fencing_token: c.fencing_token, outputs: [] },
+        ],
+      ],
+    );
+    assert.deepEqual(
+      answers.map((r) => [r.id, r.held, r.sqlstate ?? r.job?.status]),
+      [
+        [a.id, true, "succeeded"],
+        [b.id, false, "KL006"],
+        [unknown, false, "KL005"],
+        [c.id, true, "succeeded"],
+      ],
+    );
+    assert.deepEqual((await l.job(a.id)).outputs, outputs);
+    assert.equal((await l.job(b.id)).status, "running", "a stale token changes nothing");
+    for (const id of [a.id, c.id]) {
+      assert.deepEqual(await eventTypes(l.db, id), ["job.queued", "job.started", "job.succeeded"]);
+    }
+  });
+
   it("re-queues a retryable failure with backoff, then fails for good and refunds when attempts run out", async () => {
     const owner = await createUser(l.db);
     const worker = await createWorker(l.db, ["oom"]);

@@ -1,11 +1,12 @@
 /**
  * kiln.job_queue and kiln.job_running follow each job's status (a trigger on jobs keeps them), and nothing indexed on
- * jobs changes in a claim + complete cycle, so its updates can stay on the row's page (HOT).
+ * jobs changes in a claim + complete cycle, so its updates can stay on the row's page (HOT). A job's events go with
+ * it through triggers too (no foreign key locks the job's row for each event).
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
-import { claim, createJob, createUser, createWorker } from "./helpers/fixtures.ts";
+import { claim, createJob, createUser, createWorker, eventTypes } from "./helpers/fixtures.ts";
 import { useLifecycleDatabase } from "./helpers/lifecycle_database.ts";
 
 const l = useLifecycleDatabase();
@@ -86,6 +87,30 @@ describe("the queued and running tables", () => {
     const [left] = await l.db.query<{ n: number }>(
       "select (select count(*) from kiln.job_queue) + (select count(*) from kiln.job_running) as n",
     );
+    assert.equal(Number(left.n), 0);
+  });
+
+  it("take a job's events with it: a deleted job, a deleted account's jobs, and all of them on truncate", async () => {
+    const type = newType();
+    const [owner, other] = [await createUser(l.db), await createUser(l.db)];
+    const worker = await createWorker(l.db, [type]);
+    const { job: gone } = await createJob(l.db, owner, { type });
+    const { job: kept } = await createJob(l.db, owner, { type });
+    const { job: theirs } = await createJob(l.db, other, { type });
+    const [claimed] = await claim(l.db, worker, 1, [type]);
+    await l.call("kiln.complete_job($1, $2, $3, '[]')", [claimed.id, worker, claimed.fencing_token]);
+    assert.deepEqual(await eventTypes(l.db, gone.id), ["job.queued", "job.started", "job.succeeded"]);
+
+    await l.db.query("delete from public.jobs where id = $1", [gone.id]);
+    assert.deepEqual(await eventTypes(l.db, gone.id), []);
+    assert.deepEqual(await eventTypes(l.db, kept.id), ["job.queued"]);
+    // Deleting an account deletes its jobs (their foreign key), and with them their events.
+    await l.db.query("delete from auth.users where id = $1", [other]);
+    assert.deepEqual(await eventTypes(l.db, theirs.id), []);
+    assert.deepEqual(await eventTypes(l.db, kept.id), ["job.queued"]);
+
+    await l.db.exec("truncate public.jobs cascade");
+    const [left] = await l.db.query<{ n: number }>("select count(*) as n from public.job_events");
     assert.equal(Number(left.n), 0);
   });
 

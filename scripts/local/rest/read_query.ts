@@ -1,6 +1,7 @@
 /**
  * A PostgREST read, from the query string supabase-js sends, to one SQL statement over `public.<table>`:
- * `select` (columns, `alias:column`, `*`, and `<table>(count)` embeds where a foreign key joins the two),
+ * `select` (columns, `alias:column`, `*`, and `<table>(count)` embeds where a foreign key or a computed relationship
+ * joins the two),
  * filters `<column>=[not.]<op>.<value>` (eq, neq, gt, gte, lt, lte, like, ilike, is, in), `order`, `limit`,
  * `offset`. Every identifier is checked against the table's columns before it is quoted; every value is a
  * parameter cast to its column's type.
@@ -20,6 +21,21 @@ export interface ForeignKey {
   column: string;
   refTable: string;
   refColumn: string;
+}
+
+/**
+ * A computed relationship, as PostgREST 11+ finds them: a function of `public` named after `related` that takes a
+ * row of `table` and returns rows of `related`. It wins over a foreign key between the same two tables.
+ */
+export interface ComputedRelationship {
+  table: string;
+  related: string;
+}
+
+/** What joins tables for embeds. */
+export interface Relationships {
+  foreignKeys: ForeignKey[];
+  computed: ComputedRelationship[];
 }
 
 export interface ReadQuery {
@@ -62,30 +78,39 @@ function column(table: TableInfo, name: string): string {
   return `t.${quote(name)}`;
 }
 
+/** The rows of `related` that belong to a row `t` of `table`, as a FROM item aliased `r`, or undefined. */
+function relatedRows(table: TableInfo, related: string, { foreignKeys, computed }: Relationships): string | undefined {
+  if (computed.some((c) => c.table === table.name && c.related === related)) {
+    return `public.${quote(related)}(t) r`;
+  }
+  const fk = foreignKeys.find(
+    (k) => (k.table === related && k.refTable === table.name) || (k.table === table.name && k.refTable === related),
+  );
+  if (!fk) return undefined;
+  const on =
+    fk.table === related
+      ? `r.${quote(fk.column)} = t.${quote(fk.refColumn)}`
+      : `r.${quote(fk.refColumn)} = t.${quote(fk.column)}`;
+  return `public.${quote(related)} r where ${on}`;
+}
+
 /** The select list: columns, aliases, `*`, and counts of related rows. */
-function selectList(table: TableInfo, select: string, foreignKeys: ForeignKey[]): string {
+function selectList(table: TableInfo, select: string, relationships: Relationships): string {
   return splitTop(select)
     .map((item) => {
       if (item === "*") return "t.*";
       const embed = /^(?:(\w+):)?(\w+)\(count\)$/.exec(item);
       if (embed) {
         const [, alias, related] = embed;
-        const fk = foreignKeys.find(
-          (k) =>
-            (k.table === related && k.refTable === table.name) || (k.table === table.name && k.refTable === related),
-        );
-        if (!fk) {
+        const rows = relatedRows(table, related, relationships);
+        if (!rows) {
           throw new RestError(
             400,
             "PGRST200",
             `Could not find a relationship between '${table.name}' and '${related}' in the schema cache`,
           );
         }
-        const on =
-          fk.table === related
-            ? `r.${quote(fk.column)} = t.${quote(fk.refColumn)}`
-            : `r.${quote(fk.refColumn)} = t.${quote(fk.column)}`;
-        return `json_build_array(json_build_object('count', (select count(*) from public.${quote(related)} r where ${on}))) as ${quote(alias ?? related)}`;
+        return `json_build_array(json_build_object('count', (select count(*) from ${rows}))) as ${quote(alias ?? related)}`;
       }
       const plain = /^(?:(\w+):)?(\w+)$/.exec(item);
       if (!plain) throw parseError(`select (${item})`);
@@ -147,7 +172,7 @@ function nonNegative(value: string | null, what: string): number | undefined {
 }
 
 /** The SQL of a read of `table` for `query`. */
-export function readQuery(table: TableInfo, query: URLSearchParams, foreignKeys: ForeignKey[]): ReadQuery {
+export function readQuery(table: TableInfo, query: URLSearchParams, relationships: Relationships): ReadQuery {
   const params: unknown[] = [];
   const where: string[] = [];
   for (const [key, value] of query) {
@@ -159,7 +184,7 @@ export function readQuery(table: TableInfo, query: URLSearchParams, foreignKeys:
   const order = query.get("order");
   const offset = nonNegative(query.get("offset"), "offset") ?? 0;
   const limit = Math.min(nonNegative(query.get("limit"), "limit") ?? MAX_ROWS, MAX_ROWS);
-  const list = selectList(table, query.get("select") ?? "*", foreignKeys);
+  const list = selectList(table, query.get("select") ?? "*", relationships);
   return {
     rows: {
       text: `select ${list} ${from}${order ? ` order by ${orderBy(table, order)}` : ""} limit ${limit} offset ${offset}`,

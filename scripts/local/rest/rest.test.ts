@@ -66,10 +66,16 @@ for (const { name, start, skip } of stackTargets()) {
       assert.equal(neq.data?.length, 2);
     });
 
-    it("counts related rows where a foreign key joins the tables, and answers single() and maybeSingle()", async () => {
-      const one = await client(alice.token).from("jobs").select("id, job_events(count)").eq("id", jobs[0]).single();
+    it("counts related rows where a foreign key or a computed relationship joins the tables, and answers single() and maybeSingle()", async () => {
+      // jobs → job_events through a computed relationship (a function named after the related table), jobs →
+      // webhook_deliveries through a foreign key.
+      const one = await client(alice.token)
+        .from("jobs")
+        .select("id, job_events(count), webhook_deliveries(count)")
+        .eq("id", jobs[0])
+        .single();
       assert.equal(one.error, null);
-      assert.deepEqual(one.data, { id: jobs[0], job_events: [{ count: 1 }] });
+      assert.deepEqual(one.data, { id: jobs[0], job_events: [{ count: 1 }], webhook_deliveries: [{ count: 0 }] });
       const none = await client(alice.token).from("jobs").select("id").eq("id", bob.id).single();
       assert.equal(none.error?.code, "PGRST116");
       assert.equal(none.status, 406);

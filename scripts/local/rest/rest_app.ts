@@ -11,7 +11,13 @@ import { type Context, Hono } from "hono";
 import type postgres from "postgres";
 import type { StackContext } from "../stack_context.ts";
 import { permissionDenied, RestError, restErrorResponse, unknownTable } from "./errors.ts";
-import { type ForeignKey, readQuery, type TableInfo } from "./read_query.ts";
+import {
+  type ComputedRelationship,
+  type ForeignKey,
+  type Relationships,
+  readQuery,
+  type TableInfo,
+} from "./read_query.ts";
 
 const OBJECT = "application/vnd.pgrst.object+json";
 const ROLES = new Set(["anon", "authenticated", "service_role"]);
@@ -47,8 +53,8 @@ async function tableInfo(sql: postgres.Sql, name: string): Promise<TableInfo> {
   return { name, columns: new Map(rows.map((r) => [r.name, r.type])) };
 }
 
-async function foreignKeys(sql: postgres.Sql): Promise<ForeignKey[]> {
-  return sql<ForeignKey[]>`
+async function relationships(sql: postgres.Sql): Promise<Relationships> {
+  const foreignKeys = await sql<ForeignKey[]>`
     select c.relname as "table", a.attname as "column", rc.relname as "refTable", ra.attname as "refColumn"
       from pg_constraint k
       join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
@@ -56,6 +62,14 @@ async function foreignKeys(sql: postgres.Sql): Promise<ForeignKey[]> {
       join pg_attribute a on a.attrelid = k.conrelid and a.attnum = k.conkey[1]
       join pg_attribute ra on ra.attrelid = k.confrelid and ra.attnum = k.confkey[1]
      where k.contype = 'f' and cardinality(k.conkey) = 1 and n.nspname = 'public' and rn.nspname = 'public'`;
+  const computed = await sql<ComputedRelationship[]>`
+    select a.relname as "table", p.proname as related
+      from pg_proc p
+      join pg_class a on a.reltype = p.proargtypes[0] join pg_class r on r.reltype = p.prorettype
+     where p.pronamespace = 'public'::regnamespace and p.pronargs = 1 and p.proretset
+       and a.relnamespace = 'public'::regnamespace and r.relnamespace = 'public'::regnamespace
+       and r.relname = p.proname`;
+  return { foreignKeys: [...foreignKeys], computed: [...computed] };
 }
 
 /** Runs `fn` as the caller, with PostgREST's per-request settings, in a transaction that never commits. */
@@ -83,7 +97,7 @@ async function asCaller<T>(
 async function read(ctx: StackContext, c: Context): Promise<Response> {
   const claims = await claimsOf(ctx, c);
   const table = await tableInfo(ctx.sql, c.req.param("table") as string);
-  const query = readQuery(table, new URL(c.req.url).searchParams, await foreignKeys(ctx.sql));
+  const query = readQuery(table, new URL(c.req.url).searchParams, await relationships(ctx.sql));
   const wantsCount = /count=exact/.test(c.req.header("prefer") ?? "");
   const { rows, total } = await asCaller(ctx.sql, claims, async (tx) => {
     const privileged = await tx<

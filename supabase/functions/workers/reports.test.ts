@@ -120,6 +120,60 @@ describe("POST /v1/jobs/:id/uploads and /complete", () => {
   });
 });
 
+describe("POST /v1/jobs/complete", () => {
+  it("completes several jobs in one call, each judged as the one-job call judges it and answered apart", async () => {
+    const [user, worker, other] = [await h.user(), await h.registeredWorker(), await h.registeredWorker()];
+    const [done, misplaced, stale, notMine] = [
+      await h.claimNew(user, worker),
+      await h.claimNew(user, worker),
+      await h.claimNew(user, worker),
+      await h.claimNew(user, other),
+    ];
+    const output = (path: string) => ({
+      path,
+      content_type: "image/png",
+      size: TINY_PNG.length,
+      sha256: "b".repeat(64),
+    });
+    const path = await uploadOutput(worker, done, "out_00001_.png");
+    const response = await post(worker, "/v1/jobs/complete", {
+      jobs: [
+        { id: done.id, fencing_token: done.fencing_token, outputs: [output(path)] },
+        { id: misplaced.id, fencing_token: misplaced.fencing_token, outputs: [output(path)] },
+        { id: stale.id, fencing_token: String(BigInt(stale.fencing_token) + 1000n), outputs: [] },
+        { id: notMine.id, fencing_token: notMine.fencing_token, outputs: [output(`${user.id}/${notMine.id}/x.png`)] },
+      ],
+    });
+    assert.equal(response.status, 200, response.text);
+    const [a, b, c, d] = response.body.jobs;
+    assert.deepEqual([a.id, a.completed, a.job.status], [done.id, true, "succeeded"]);
+    assert.deepEqual([b.id, b.completed, b.code], [misplaced.id, false, "validation_failed"]);
+    assert.match(b.details["outputs.0.path"], /^must be .*\/<name>$/);
+    assert.deepEqual([c.id, c.completed, c.code], [stale.id, false, "lease_lost"]);
+    assert.deepEqual([d.id, d.completed, d.code], [notMine.id, false, "lease_lost"]);
+    const status = async (id: string) =>
+      (await (await h.call("GET", `/v1/jobs/${id}`, { auth: user.token })).json()).status;
+    assert.deepEqual(
+      [await status(done.id), await status(misplaced.id), await status(stale.id), await status(notMine.id)],
+      ["succeeded", "running", "running", "running"],
+    );
+    const view = await (await h.call("GET", `/v1/jobs/${done.id}`, { auth: user.token })).json();
+    assert.equal(view.outputs[0].path, path);
+  });
+
+  it("refuses a call that reports one job twice, or none", async () => {
+    const [user, worker] = [await h.user(), await h.registeredWorker()];
+    const job = await h.claimNew(user, worker);
+    const twice = { id: job.id, fencing_token: job.fencing_token, outputs: [] };
+    const again = await post(worker, "/v1/jobs/complete", { jobs: [twice, twice] });
+    assert.deepEqual([again.status, again.body.error.code], [422, "validation_failed"], again.text);
+    const none = await post(worker, "/v1/jobs/complete", { jobs: [] });
+    assert.deepEqual([none.status, none.body.error.code], [422, "validation_failed"], none.text);
+    const view = await (await h.call("GET", `/v1/jobs/${job.id}`, { auth: user.token })).json();
+    assert.equal(view.status, "running");
+  });
+});
+
 describe("POST /v1/jobs/:id/fail", () => {
   it("queues a retryable failure again after a backoff", async () => {
     const [user, worker] = [await h.user(), await h.registeredWorker()];

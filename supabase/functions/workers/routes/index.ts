@@ -6,6 +6,7 @@ import { registerDeregister } from "./v1_deregister.ts";
 import { registerHeartbeat } from "./v1_heartbeat.ts";
 import { registerJobsCanceled } from "./v1_jobs_canceled.ts";
 import { registerJobsComplete } from "./v1_jobs_complete.ts";
+import { registerJobsCompleteMany } from "./v1_jobs_complete_many.ts";
 import { registerJobsFail } from "./v1_jobs_fail.ts";
 import { registerJobsUploads } from "./v1_jobs_uploads.ts";
 import { registerRegister } from "./v1_register.ts";
@@ -17,6 +18,7 @@ export function registerRoutes(app: WorkersApp, deps: WorkersDeps): void {
   registerHeartbeat(app, deps);
   registerJobsUploads(app, deps);
   registerJobsComplete(app, deps);
+  registerJobsCompleteMany(app, deps);
   registerJobsFail(app, deps);
   registerJobsCanceled(app, deps);
 }

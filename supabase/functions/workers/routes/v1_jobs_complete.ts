@@ -6,11 +6,11 @@
  */
 import type postgres from "postgres";
 import { CompleteRequest } from "../../../../shared/worker_protocol.ts";
-import { OUTPUTS_BUCKET } from "../../_shared/storage/buckets.ts";
 import type { WorkersDeps } from "../deps.ts";
 import { invalidFields, jobIdParam, validBody } from "../http/valid_input.ts";
 import type { WorkersApp } from "../http/workers_types.ts";
-import { heldJobOwner, isOutputPath, outputFolder, type ReportedJob, reportJob } from "../jobs/held_job.ts";
+import { heldJobOwner, outputFolder, type ReportedJob, reportJob } from "../jobs/held_job.ts";
+import { outputIssues } from "../jobs/reported_outputs.ts";
 
 export function registerJobsComplete(app: WorkersApp, deps: WorkersDeps): void {
   app.post("/v1/jobs/:id/complete", async (c) => {
@@ -19,18 +19,8 @@ export function registerJobsComplete(app: WorkersApp, deps: WorkersDeps): void {
     const worker = c.get("worker");
     const sql = deps.sql;
     const folder = outputFolder(await heldJobOwner(sql, id, worker.id, body.fencing_token), id);
-    const paths = body.outputs.map((o) => o.path);
-    const elsewhere = paths.flatMap((path, i) => (isOutputPath(path, folder) ? [] : [i]));
-    if (elsewhere.length > 0) {
-      invalidFields(elsewhere.map((i) => ({ path: ["outputs", i, "path"], message: `must be ${folder}<name>` })));
-    }
-    const stored = await sql<{ name: string }[]>`
-      select o.name from storage.objects o where o.bucket_id = ${OUTPUTS_BUCKET} and o.name = any(${paths}::text[])`;
-    const found = new Set(stored.map((o) => o.name));
-    const missing = paths.flatMap((path, i) => (found.has(path) ? [] : [i]));
-    if (missing.length > 0) {
-      invalidFields(missing.map((i) => ({ path: ["outputs", i, "path"], message: "no file was uploaded there" })));
-    }
+    const [issues] = await outputIssues(sql, [{ folder, paths: body.outputs.map((o) => o.path) }]);
+    if (issues.length > 0) invalidFields(issues);
     const outputs = sql.json(body.outputs as postgres.JSONValue);
     return c.json(
       await reportJob(
