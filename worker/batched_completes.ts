@@ -38,7 +38,7 @@ export class BatchedCompletes {
   private async send(): Promise<void> {
     this.sending = true;
     while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MAX_PER_CALL);
+      const batch = this.nextBatch();
       try {
         const { jobs } = await this.protocol.completeMany({ jobs: batch.map((w) => w.report) });
         const answers = new Map(jobs.map((a) => [a.id, a]));
@@ -52,6 +52,23 @@ export class BatchedCompletes {
       }
     }
     this.sending = false;
+  }
+
+  /** The waiting reports the next call carries: in order, at most the limit, each job once (a second waits its turn). */
+  private nextBatch(): Waiting[] {
+    const ids = new Set<string>();
+    const batch: Waiting[] = [];
+    for (let i = 0; i < this.waiting.length && batch.length < MAX_PER_CALL; ) {
+      const w = this.waiting[i];
+      if (ids.has(w.report.id)) {
+        i++;
+        continue;
+      }
+      ids.add(w.report.id);
+      batch.push(w);
+      this.waiting.splice(i, 1);
+    }
+    return batch;
   }
 }
 
