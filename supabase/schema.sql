@@ -219,6 +219,7 @@ declare
   v_claimed integer := 0;
   v_got integer;
   v_job public.jobs;
+  v_claim record;
 begin
   perform set_config('synchronous_commit', 'off', true);
   v_worker := kiln.touch_worker(p_worker_id);
@@ -264,7 +265,7 @@ begin
     end if;
     -- 1-3, 5: the rest in claim order, past whatever other claimers hold, and the claim itself: one statement.
     v_got := 0;
-    for v_job in
+    for v_claim in
       with picked as (
         select j.id, cardinality(v_ids) + row_number() over () as n
           from (select j.id
@@ -293,8 +294,9 @@ begin
          where j.id = p.id
         returning j as job, p.n
       )
-      select (c.job).* from claimed c order by c.n
+      select c.job from claimed c order by c.n
     loop
+      v_job := v_claim.job;
       perform kiln.record_job_event(v_job, 'job.started', jsonb_build_object('attempt', v_job.attempts, 'worker_id', p_worker_id));
       v_got := v_got + 1;
       return next v_job;
@@ -581,12 +583,12 @@ CREATE FUNCTION kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type
     SET search_path TO ''
     AS $$
 begin
-  if not exists (select 1 from kiln.job_event_types t where t.type = p_type::public.job_event_type and t.webhook) then
-    return;
-  end if;
   -- Most accounts have no endpoint: this probe spares them the insert below on every transition.
-  if p_job.webhook_url is null
-     and not exists (select 1 from public.webhook_endpoints e where e.owner_id = p_job.owner_id and e.enabled) then
+  if not exists (
+       select 1 from kiln.job_event_types t
+        where t.type = p_type::public.job_event_type and t.webhook
+          and (p_job.webhook_url is not null
+               or exists (select 1 from public.webhook_endpoints e where e.owner_id = p_job.owner_id and e.enabled))) then
     return;
   end if;
   insert into public.webhook_deliveries as d

@@ -1,3 +1,4 @@
+-- Redefined in 20261206001600_fewer_statements_per_transition (kiln.claim_jobs: the loop takes each job whole).
 -- Claims read the claim order from kiln.job_queue (20261206001100) and lock the jobs rows they take, as every other
 -- change of a job does; the claim itself is one statement (pick past what other claimers hold, then take).
 --

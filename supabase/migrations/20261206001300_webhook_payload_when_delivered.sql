@@ -1,3 +1,4 @@
+-- Redefined in 20261206001600_fewer_statements_per_transition (kiln.enqueue_webhooks: one probe).
 -- The webhook payload is built only where a delivery will carry it (most accounts have no endpoint).
 create or replace function kiln.enqueue_webhooks(p_job public.jobs, p_event_id uuid, p_type text, p_summary jsonb)
 returns void
